@@ -108,7 +108,7 @@ func (d *Daemon) WaitReady(timeout time.Duration) {
 			return
 		}
 		last = fmt.Sprintf("code=%d body=%q err=%v", code, body, err)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	d.t.Fatalf("vigil serve not ready after %s (last: %s); log:\n%s", timeout, last, d.log.String())
 }
