@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -87,3 +88,5 @@ func quantity(s string) *resource.Quantity {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func intstrInt(v int32) intstr.IntOrString { return intstr.FromInt32(v) }
