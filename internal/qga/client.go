@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
@@ -73,7 +72,6 @@ type session struct {
 	conn   net.Conn
 	rd     *wireReader
 	synced bool
-	nextID int64
 }
 
 // New returns a client for the agent socket at socketPath without
@@ -167,9 +165,8 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("%w: %w", ErrAgentUnavailable, err)
 	}
 	s = &session{
-		conn:   conn,
-		rd:     newWireReader(conn, c.opts.MaxReplyBytes),
-		nextID: rand.Int64N(1 << 40),
+		conn: conn,
+		rd:   newWireReader(conn, c.opts.MaxReplyBytes),
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -93,13 +93,12 @@ func TestErrorReply(t *testing.T) {
 	}
 }
 
-// TestLateReplyIsNotTakenForTheNextAnswer uses an agent that echoes no ids,
-// so only the resync can tell the stale answer from the fresh one.
+// TestLateReplyIsNotTakenForTheNextAnswer: only the resync can tell the
+// stale answer from the fresh one.
 func TestLateReplyIsNotTakenForTheNextAnswer(t *testing.T) {
 	release := make(chan struct{})
 	var calls int
 	f := newFakeAgent(t, func(f *fakeAgent) {
-		f.echoIDs = false
 		f.handle = func(ac *agentConn, req agentRequest) {
 			if req.Execute != "guest-get-osinfo" {
 				f.defaultHandle(ac, req)
@@ -222,7 +221,7 @@ func TestOverlongReplyFailsAndRecovers(t *testing.T) {
 }
 
 func TestConcurrentCallersAreSerialized(t *testing.T) {
-	f := newFakeAgent(t, func(f *fakeAgent) { f.echoIDs = false })
+	f := newFakeAgent(t, nil)
 	c := dialAgent(t, f, Options{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 16*10)

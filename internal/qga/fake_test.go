@@ -21,7 +21,6 @@ import (
 type fakeAgent struct {
 	path    string
 	ln      net.Listener
-	echoIDs bool                // real qemu-ga echoes "id"; old agents do not
 	preSync func(ac *agentConn) // runs before each sync reply (to inject junk)
 	handle  func(ac *agentConn, req agentRequest)
 	accepts atomic.Int32
@@ -56,7 +55,6 @@ func newFakeAgent(t testing.TB, setup func(f *fakeAgent)) *fakeAgent {
 	t.Helper()
 	f := &fakeAgent{
 		path:    filepath.Join(t.TempDir(), "qga.sock"),
-		echoIDs: true,
 		procs:   map[int]*fakeProc{},
 		nextPID: 100,
 	}
@@ -128,7 +126,7 @@ func (ac *agentConn) write(s string) { ac.conn.Write([]byte(s)) }
 
 func (ac *agentConn) reply(req agentRequest, v any) {
 	m := map[string]any{"return": v}
-	if ac.f.echoIDs && req.ID != nil {
+	if req.ID != nil {
 		m["id"] = req.ID
 	}
 	b, _ := json.Marshal(m)
@@ -137,7 +135,7 @@ func (ac *agentConn) reply(req agentRequest, v any) {
 
 func (ac *agentConn) replyError(req agentRequest, class, desc string) {
 	m := map[string]any{"error": map[string]string{"class": class, "desc": desc}}
-	if ac.f.echoIDs && req.ID != nil {
+	if req.ID != nil {
 		m["id"] = req.ID
 	}
 	b, _ := json.Marshal(m)

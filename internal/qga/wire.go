@@ -117,13 +117,12 @@ func isSyncReply(line []byte, id int64) bool {
 type reply struct {
 	Return json.RawMessage `json:"return"`
 	Error  *Error          `json:"error"`
-	ID     *int64          `json:"id"`
 }
 
-// readReply reads the reply to the command with id, once the stream is in
-// sync. Blank lines and replies carrying another id are skipped; anything
-// else that is not a reply is garbage. At most maxLine bytes are consumed.
-func (r *wireReader) readReply(id int64) (*reply, error) {
+// readReply reads the reply to the command just sent, once the stream is
+// in sync. Blank lines are skipped; anything else that is not a reply is
+// garbage. At most maxLine bytes are consumed.
+func (r *wireReader) readReply() (*reply, error) {
 	left := r.maxLine
 	for {
 		line, n, err := r.readLine()
@@ -141,9 +140,6 @@ func (r *wireReader) readReply(id int64) (*reply, error) {
 		var m reply
 		if bytes.IndexByte(line, sentinel) >= 0 || json.Unmarshal(line, &m) != nil || (m.Return == nil && m.Error == nil) {
 			return nil, fmt.Errorf("%w: expected a reply, got %q", ErrProtocol, truncate(line))
-		}
-		if m.ID != nil && *m.ID != id {
-			continue
 		}
 		return &m, nil
 	}
