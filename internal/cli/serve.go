@@ -1,7 +1,48 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"vigil.dev/vigil/internal/daemon"
+)
+
+// serveOptions are the flags of `vigil serve`.
+type serveOptions struct {
+	cfg       daemon.Config
+	logFormat string
+}
 
 func newServeCommand() *cobra.Command {
-	return &cobra.Command{Use: "serve", Short: "Run the vigil daemon"}
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the vigil daemon",
+		Long: `Run the vigil daemon: the API server on a unix socket (and, with
+--listen-tcp, over HTTPS with a bearer token kept in the data directory),
+the object store (an embedded etcd in the data directory unless
+--etcd-endpoints is given), and the background components.
+
+SIGTERM or SIGINT shuts it down cleanly; virtual machines keep running.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.cfg.DataDir, "data-dir", daemon.DefaultDataDir, "directory of the daemon's state: lock, embedded etcd, TLS credentials and token")
+	f.StringVar(&o.cfg.Socket, "socket", daemon.DefaultSocket, "unix socket the API is served on (mode 0600)")
+	f.StringVar(&o.cfg.ListenTCP, "listen-tcp", "", "also serve the API over HTTPS on this host:port; clients need the token in <data-dir>/token")
+	f.StringSliceVar(&o.cfg.EtcdEndpoints, "etcd-endpoints", nil, "use this etcd cluster (comma-separated URLs) instead of the embedded one")
+	f.StringVar(&o.cfg.NodeName, "node-name", "", "name of this host as VMIs record it (default: the hostname)")
+	f.StringVar(&o.cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+func (o *serveOptions) run(cmd *cobra.Command) error {
+	logger, err := daemon.NewLogger(cmd.ErrOrStderr(), o.cfg.LogLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	cfg := o.cfg
+	cfg.Logger = logger
+	return daemon.Run(cmd.Context(), cfg)
 }
