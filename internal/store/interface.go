@@ -31,24 +31,30 @@ type Interface interface {
 	// List reads the objects of a resource in a namespace ("" = all
 	// namespaces), sorted by namespace then name, into `into` (a pointer of
 	// r.NewList()'s type), and sets the list's resourceVersion to the
-	// revision the list was read at. Limit/Continue page through it.
+	// revision the list was read at. Limit/Continue page through it; every
+	// page is read at the first page's revision. The order is etcd's key
+	// order, the bytes of "namespace/name": a namespace that extends another
+	// with '-' or '.' ("a-b" after "a") sorts before it, as in Kubernetes.
 	List(ctx context.Context, r *resource.Info, namespace string, opts ListOptions, into runtime.Object) error
 
 	// Update replaces an existing object. When obj's resourceVersion is set it
 	// must equal the stored one, else Conflict. uid and creationTimestamp are
 	// kept from the stored object whatever obj says. The new resourceVersion is
-	// set in obj. Generation is the caller's business.
+	// set in obj. Generation is the caller's business. An update that changes
+	// nothing is not written: obj gets the stored resourceVersion and watchers
+	// see no event (as in Kubernetes).
 	Update(ctx context.Context, r *resource.Info, obj runtime.Object) error
 
 	// GuaranteedUpdate reads the current object, calls tryUpdate with a copy
 	// and stores what it returns, retrying on a concurrent change. A tryUpdate
 	// error aborts and is returned as it is. The stored result is left in
-	// `into`.
+	// `into`; a result equal to the stored object is not written.
 	GuaranteedUpdate(ctx context.Context, r *resource.Info, namespace, name string, into runtime.Object,
 		tryUpdate func(current runtime.Object) (runtime.Object, error)) error
 
-	// Delete removes an object and leaves its last state in `into`.
-	// Preconditions, when set, must hold, else Conflict.
+	// Delete removes an object and leaves its last state in `into` (may be
+	// nil), with the deletion's revision as resourceVersion. Preconditions,
+	// when set, must hold, else Conflict.
 	Delete(ctx context.Context, r *resource.Info, namespace, name string, pre Preconditions, into runtime.Object) error
 
 	// Watch streams the changes of a resource in a namespace ("" = all) that
