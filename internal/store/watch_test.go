@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// next receives one event, failing the test when none comes in time or
+// the stream has ended.
+func next(t *testing.T, ch <-chan Event) Event {
+	t.Helper()
+	select {
+	case e, ok := <-ch:
+		if !ok {
+			t.Fatal("watch closed, want another event")
+		}
+		return e
+	case <-time.After(ioTimeout):
+		t.Fatal("no watch event in time")
+	}
+	return Event{}
+}
+
+// closed waits for the stream to end, returning how many events were left.
+func closed(t *testing.T, ch <-chan Event) int {
+	t.Helper()
+	timer := time.NewTimer(ioTimeout)
+	defer timer.Stop()
+	for n := 0; ; n++ {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return n
+			}
+		case <-timer.C:
+			t.Fatal("watch not closed in time")
+		}
+	}
+}
+
+func watchCtx(t *testing.T) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	t.Cleanup(cancel)
+	return ctx, cancel
+}
+
+// expect checks an event's type, object and revision.
+func expect(t *testing.T, e Event, typ watch.EventType, name string, port int32, rev int64) {
+	t.Helper()
+	sv, ok := e.Object.(*corev1.Service)
+	if e.Type != typ || !ok || sv.Name != name || sv.Spec.Ports[0].Port != port || e.Revision != rev || sv.ResourceVersion != formatRev(rev) {
+		t.Fatalf("event = %s %+v at %d, want %s %s port %d at %d", e.Type, e.Object, e.Revision, typ, name, port, rev)
+	}
+}
+
+func TestWatchFromRevisionSeesEveryChangeInOrder(t *testing.T) {
+	s := openTestStore(t)
+	ctx := testCtx(t)
+	mustCreate(t, s, svcs, svc("ns", "a", 80))
+	since := revision(t, s)
+
+	a := mustGet(t, s, "ns", "a")
+	a.Spec.Ports[0].Port = 81
+	if err := s.Update(ctx, svcs, a); err != nil {
+		t.Fatalf("update a: %v", err)
+	}
+	mustCreate(t, s, svcs, svc("ns", "b", 90))
+	if err := s.Delete(ctx, svcs, "ns", "a", Preconditions{}, nil); err != nil {
+		t.Fatalf("delete a: %v", err)
+	}
+
+	wctx, cancel := watchCtx(t)
+	ch, err := s.Watch(wctx, svcs, "ns", since)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	expect(t, next(t, ch), watch.Modified, "a", 81, since+1)
+	expect(t, next(t, ch), watch.Added, "b", 90, since+2)
+	expect(t, next(t, ch), watch.Deleted, "a", 81, since+3)
+
+	mustCreate(t, s, svcs, svc("ns", "c", 100))
+	expect(t, next(t, ch), watch.Added, "c", 100, since+4)
+	cancel()
+	if n := closed(t, ch); n != 0 {
+		t.Fatalf("%d unexpected events after the last change", n)
+	}
+}
+
+func TestWatchFromNowIsNamespaceFiltered(t *testing.T) {
+	s := openTestStore(t)
+	mustCreate(t, s, svcs, svc("ns", "before", 80))
+	wctx, _ := watchCtx(t)
+	ch, err := s.Watch(wctx, svcs, "ns", 0)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	mustCreate(t, s, svcs, svc("ns-2", "elsewhere", 80))
+	mustCreate(t, s, svcs, svc("other", "elsewhere", 80))
+	mustCreate(t, s, svcs, svc("ns", "after", 81))
+	expect(t, next(t, ch), watch.Added, "after", 81, revision(t, s))
+}
+
+func TestWatchSlowConsumerLosesNothing(t *testing.T) {
+	s := openTestStore(t)
+	since := revision(t, s)
+	wctx, cancel := watchCtx(t)
+	ch, err := s.Watch(wctx, svcs, "", since)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	const n = watchBuffer + 50 // more than the channel holds
+	for i := range n {
+		mustCreate(t, s, svcs, svc("ns", fmt.Sprintf("s%03d", i), 80))
+	}
+	for i := range n {
+		e := next(t, ch)
+		if e.Type != watch.Added || e.Revision != since+int64(i)+1 {
+			t.Fatalf("event %d: %s at %d, want Added at %d", i, e.Type, e.Revision, since+int64(i)+1)
+		}
+	}
+	cancel()
+	closed(t, ch)
+}
+
+func TestWatchEndsWhenConsumerStops(t *testing.T) {
+	s := openTestStore(t)
+	since := revision(t, s)
+	for i := range watchBuffer + 20 {
+		mustCreate(t, s, svcs, svc("ns", fmt.Sprintf("s%03d", i), 80))
+	}
+	wctx, cancel := watchCtx(t)
+	ch, err := s.Watch(wctx, svcs, "", since)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	next(t, ch) // the stream is running and has more than the buffer to send
+	cancel()
+	if left := closed(t, ch); left > watchBuffer {
+		t.Fatalf("%d events after cancel, want at most the buffer (%d)", left, watchBuffer)
+	}
+}
+
+func TestWatchFromCompactedRevisionIsGone(t *testing.T) {
+	s := openTestStore(t)
+	mustCreate(t, s, svcs, svc("ns", "a", 80))
+	since := revision(t, s)
+	mustCreate(t, s, svcs, svc("ns", "b", 80)) // since+1, compacted away below
+	mustCreate(t, s, svcs, svc("ns", "c", 80))
+	compacted := compact(t, s)
+
+	wctx, _ := watchCtx(t)
+	ch, err := s.Watch(wctx, svcs, "ns", since)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	e := next(t, ch)
+	status, ok := e.Object.(*metav1.Status)
+	if e.Type != watch.Error || !ok {
+		t.Fatalf("event = %s %T, want Error with a Status", e.Type, e.Object)
+	}
+	want := fmt.Sprintf("too old resource version: %d (%d)", since, compacted)
+	if status.Code != http.StatusGone || status.Reason != metav1.StatusReasonExpired || !strings.Contains(status.Message, want) {
+		t.Fatalf("status = %d %s %q, want 410 Expired %q", status.Code, status.Reason, status.Message, want)
+	}
+	if n := closed(t, ch); n != 0 {
+		t.Fatalf("%d events after the error, want the stream closed", n)
+	}
+}
