@@ -63,5 +63,27 @@ func (c *Client) transportError(err error) error {
 	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
 		hint = " (is `vigil serve` running?)"
 	}
-	return fmt.Errorf("cannot reach the vigil daemon at %s: %w%s", c.ep.display, inner, hint)
+	return &UnreachableError{Server: c.ep.display, Err: inner, Hint: hint}
+}
+
+// UnreachableError is a failure to talk to the daemon at all (no socket,
+// connection refused, TLS failure...), as opposed to an answer from it.
+type UnreachableError struct {
+	Server string
+	Err    error
+	Hint   string // " (is `vigil serve` running?)" when the daemon seems down
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the vigil daemon at %s: %v%s", e.Server, e.Err, e.Hint)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// IsUnreachable reports whether err says the daemon could not be reached
+// (including a request that timed out): retrying other requests at once is
+// pointless.
+func IsUnreachable(err error) bool {
+	var ue *UnreachableError
+	return errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded)
 }
