@@ -141,11 +141,13 @@ func (c chunk) jsonDocuments(index int) ([]Document, error) {
 		start += int64(len(c.text[start:]) - len(bytes.TrimLeft(c.text[start:], " \t\r\n")))
 		line := c.lineAt(start)
 		if err != nil {
+			errLine := line
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
-				line = c.lineAt(se.Offset)
+				errLine = c.lineAt(se.Offset)
 			}
-			return docs, &DocumentError{Index: index, Line: line, Err: fmt.Errorf("%w: line %d: %v", ErrMalformed, line, err)}
+			return docs, &DocumentError{Index: index, Line: line,
+				Err: fmt.Errorf("%w: line %d: %v", ErrMalformed, errLine, err)}
 		}
 		if string(raw) == "null" {
 			continue
@@ -168,13 +170,16 @@ func checkJSONObject(raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	var errs []error
+	var paths []string
 	for _, se := range strictErrs {
 		if fe, ok := se.(sjson.FieldError); ok {
-			errs = append(errs, fmt.Errorf("%w %q", ErrDuplicateKey, fe.FieldPath()))
+			paths = append(paths, strconv.Quote(fe.FieldPath()))
 		}
 	}
-	return errors.Join(errs...)
+	if len(paths) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w %s", ErrDuplicateKey, strings.Join(paths, ", "))
 }
 
 func (c chunk) yamlDocument(index, line int) ([]Document, error) {
@@ -206,11 +211,11 @@ func (c chunk) yamlError(err error) error {
 		return fmt.Sprintf("line %d", n+c.firstLine-1)
 	})
 	if dups := yamlDuplicateKey.FindAllStringSubmatch(msg, -1); len(dups) > 0 {
-		errs := make([]error, len(dups))
-		for i, d := range dups {
-			errs[i] = fmt.Errorf("line %s: %w %s", d[1], ErrDuplicateKey, d[2])
+		more := ""
+		for _, d := range dups[1:] {
+			more += fmt.Sprintf("; line %s: duplicate key %s", d[1], d[2])
 		}
-		return errors.Join(errs...)
+		return fmt.Errorf("line %s: %w %s%s", dups[0][1], ErrDuplicateKey, dups[0][2], more)
 	}
 	msg = strings.ReplaceAll(strings.TrimPrefix(msg, "yaml: "), "\n", " ")
 	return fmt.Errorf("%w: %s", ErrMalformed, msg)

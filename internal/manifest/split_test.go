@@ -103,9 +103,14 @@ func TestSplitDocumentsErrors(t *testing.T) {
 		want:   `document 1 (line 1): line 5: duplicate key "name"`,
 		wantIs: ErrDuplicateKey,
 	}, {
+		name:   "several duplicate YAML keys",
+		in:     "kind: A\nkind: B\nmetadata:\n  name: a\n  name: b\n",
+		want:   `document 1 (line 1): line 2: duplicate key "kind"; line 5: duplicate key "name"`,
+		wantIs: ErrDuplicateKey,
+	}, {
 		name:   "duplicate JSON key names its path",
-		in:     `{"kind":"A"}` + "\n" + `{"kind":"B","metadata":{"name":"a","name":"b"}}`,
-		want:   `document 2 (line 2): duplicate key "metadata.name"`,
+		in:     `{"kind":"A"}` + "\n" + `{"kind":"B","kind":"C","metadata":{"name":"a","name":"b"}}`,
+		want:   `document 2 (line 2): duplicate key "kind", "metadata.name"`,
 		wantIs: ErrDuplicateKey, wantDoc: 1,
 	}, {
 		name:   "a list is not a manifest",
