@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"vigil.dev/vigil/internal/client"
+	"vigil.dev/vigil/internal/events"
 	"vigil.dev/vigil/internal/resource"
 )
 
@@ -32,6 +33,8 @@ var _ API = (*client.Client)(nil)
 type EventRecorder interface {
 	Event(obj runtime.Object, eventType, reason, message string)
 }
+
+var _ EventRecorder = (*events.Recorder)(nil)
 
 // Event reasons on VMs, as KubeVirt's VM controller names them.
 const (
