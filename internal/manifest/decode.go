@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -191,6 +192,9 @@ func unmarshalStrict(doc []byte, into any) error {
 		}
 		errs = append(errs, fe)
 	}
+	// Sorted by path, like checkTypes' report: YAML documents arrive with
+	// their keys sorted anyway, and a stable order keeps messages comparable.
+	slices.SortStableFunc(errs, func(a, b *FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return &StrictError{Errs: errs}
 }
 
