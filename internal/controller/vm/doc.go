@@ -3,17 +3,23 @@
 // consumes start/stop requests, backs off VMIs that crash before running,
 // and writes the VM's status (created, ready, printableStatus, conditions).
 //
-// The package is split into pure decisions and a thin reconciler:
-//   - requests.go: the start/stop/restart subresources' rules, as pure
-//     functions the API server calls before it writes the VM.
-//   - decide*.go, backoff.go, status.go: Decide, which maps a VM, its VMI and
-//     the time to what must happen. It never reads a clock or the API.
-//   - controller.go, cache.go, queue.go: list+watch of VMs and VMIs, a
-//     keyed work queue, and applying decisions through the API interface.
+// Pure decisions, tested with tables and no clock:
+//   - requests.go: the start/stop/restart subresources' rules and KubeVirt's
+//     refusals, as functions the API server calls before it writes the VM.
+//   - decide.go, pending.go, backoff.go, status.go, strategy.go: Decide,
+//     which maps a VM, its VMI and the time to what must happen.
+//   - vmi.go: NewVMI, the VMI built from a VM's template.
+//
+// A thin reconciler around them:
+//   - informer.go, cache.go: list+watch of VMs and VMIs into caches,
+//     relisting after an expired or broken watch.
+//   - queue.go: a keyed work queue with delayed adds (backoff timers).
+//   - controller.go, reconcile.go: workers that Decide per VM, write the
+//     status, then create or delete the VMI through the API interface.
 //
 // It must not touch the store, QEMU or the node: it only creates and
 // deletes VMIs and updates VM status through the API. The informer and
-// queue are small own code rather than client-go's, because client-go's
-// informers want a typed clientset and drag in most of that module, while
-// vigil's client already speaks list/watch for its own kinds.
+// queue are small own code rather than client-go's: client-go's informers
+// want a typed clientset and would bring all of client-go in, while the
+// controller needs only list, watch and a queue for two kinds.
 package vm

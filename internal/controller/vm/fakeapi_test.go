@@ -372,6 +372,14 @@ func (f *fakeAPI) remove(r *resource.Info, key string) {
 	f.removeLocked(r, key)
 }
 
+// removeUnseen removes an object without telling the watchers yet, as when
+// one watch runs behind another.
+func (f *fakeAPI) removeUnseen(r *resource.Info, key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.bucket(r), key)
+}
+
 func (f *fakeAPI) vm(key string) *v1.VirtualMachine {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -79,6 +79,9 @@ func (c *Controller) writeStatus(ctx context.Context, vm *v1.VirtualMachine, sta
 }
 
 func (c *Controller) createVMI(ctx context.Context, vm *v1.VirtualMachine) error {
+	if alive, err := c.stillWanted(ctx, vm); err != nil || !alive {
+		return err
+	}
 	vmi := NewVMI(vm)
 	err := c.api.Create(ctx, resource.VirtualMachineInstances, vmi)
 	switch {
@@ -96,6 +99,21 @@ func (c *Controller) createVMI(ctx context.Context, vm *v1.VirtualMachine) error
 	c.opts.Recorder.Event(vm, corev1.EventTypeNormal, ReasonSuccessfulCreate,
 		fmt.Sprintf("Started the virtual machine by creating the new virtual machine instance %s", vmi.Name))
 	return nil
+}
+
+// stillWanted reads the VM from the server before a create: VMs and VMIs
+// come through separate watches, so the cache may still hold a VM whose
+// deletion already took its VMI away. A VMI made for it would be orphaned.
+func (c *Controller) stillWanted(ctx context.Context, vm *v1.VirtualMachine) (bool, error) {
+	live := &v1.VirtualMachine{}
+	err := c.api.Get(ctx, resource.VirtualMachines, vm.Namespace, vm.Name, live)
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading virtual machine %s/%s: %w", vm.Namespace, vm.Name, err)
+	}
+	return live.UID == vm.UID && live.DeletionTimestamp == nil, nil
 }
 
 func (c *Controller) deleteVMI(ctx context.Context, vm *v1.VirtualMachine, vmi *v1.VirtualMachineInstance) error {
