@@ -1,6 +1,7 @@
 // Package v1 holds vigil's subset of the kubevirt.io/v1 API: the VirtualMachine
-// and VirtualMachineInstance kinds, their defaults, their validation, and the
-// strict decoder that turns user manifests (YAML or JSON) into typed objects.
+// and VirtualMachineInstance kinds, their defaults and their validation. The
+// strict decoder that turns user manifests (YAML or JSON) into these types is
+// internal/manifest.
 //
 // The JSON shapes are byte-compatible with KubeVirt's for every field defined
 // here, so a manifest written for KubeVirt means the same thing to vigil. The

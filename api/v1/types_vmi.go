@@ -36,7 +36,7 @@ type VirtualMachineInstanceSpec struct {
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 	// TerminationGracePeriodSeconds is how long a graceful (ACPI) stop may
 	// take before the VM is killed. Default 30; 0 kills at once.
-	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+	TerminationGracePeriodSeconds *int64   `json:"terminationGracePeriodSeconds,omitempty"`
 	Volumes                       []Volume `json:"volumes,omitempty"`
 	// LivenessProbe failure stops the VMI (it ends Failed); the run strategy decides what follows.
 	LivenessProbe *Probe `json:"livenessProbe,omitempty"`
