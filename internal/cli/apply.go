@@ -51,7 +51,8 @@ func runApply(cmd *cobra.Command, e *env, files []string) error {
 	}
 	ok := true
 	for _, o := range objs {
-		outcome, err := applyOne(cmd.Context(), c, o)
+		warn := func(msg string) { fprintf(cmd.ErrOrStderr(), "Warning: %s\n", msg) }
+		outcome, err := applyOne(cmd.Context(), c, o, warn)
 		if err != nil {
 			fprintf(cmd.ErrOrStderr(), "%s\n", formatError(err, "error when applying "+quote(o.source)))
 			if client.IsUnreachable(err) {
@@ -69,8 +70,8 @@ func runApply(cmd *cobra.Command, e *env, files []string) error {
 }
 
 // applyOne creates or patches one object and says which: "created",
-// "configured" or "unchanged".
-func applyOne(ctx context.Context, c *client.Client, o manifestObject) (string, error) {
+// "configured" or "unchanged". warn receives notes for the user.
+func applyOne(ctx context.Context, c *client.Client, o manifestObject, warn func(string)) (string, error) {
 	if o.name == "" {
 		return "", fmt.Errorf("%s: apply needs metadata.name", o.r.Kind)
 	}
@@ -93,7 +94,15 @@ func applyOne(ctx context.Context, c *client.Client, o manifestObject) (string, 
 	if err != nil {
 		return "", err
 	}
-	patch, err := threeWayPatch(modified, resp.Body)
+	original, err := lastApplied(resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("%s %q: %w", o.r.Kind, o.name, err)
+	}
+	if original == nil {
+		warn(fmt.Sprintf("%s/%s has no %s annotation (it was not created by apply); "+
+			"it is added now, and fields set by other means are left alone", o.r.Resource, o.name, lastAppliedAnnotation))
+	}
+	patch, err := threeWayPatch(original, modified, resp.Body)
 	if err != nil {
 		return "", fmt.Errorf("%s %q: %w", o.r.Kind, o.name, err)
 	}
@@ -109,11 +118,7 @@ func applyOne(ctx context.Context, c *client.Client, o manifestObject) (string, 
 // threeWayPatch computes the merge patch from the live object to the
 // modified configuration, deleting what the last applied one had and the
 // modified one dropped.
-func threeWayPatch(modified, current []byte) ([]byte, error) {
-	original, err := lastApplied(current)
-	if err != nil {
-		return nil, err
-	}
+func threeWayPatch(original, modified, current []byte) ([]byte, error) {
 	return jsonmergepatch.CreateThreeWayJSONMergePatch(original, modified, current,
 		mergepatch.RequireKeyUnchanged("apiVersion"),
 		mergepatch.RequireKeyUnchanged("kind"),

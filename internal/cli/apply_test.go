@@ -80,3 +80,19 @@ func TestWithLastAppliedReplacesAnOldAnnotation(t *testing.T) {
 		t.Errorf("annotations %v", m.Metadata.Annotations)
 	}
 }
+
+func TestApplyOverAnObjectMadeByCreate(t *testing.T) {
+	f := newFakeAPI(t)
+	doc := labelledVM("    app: a\n")
+	if res := run(t, f, doc, "create", "-f", "-"); res.err != nil {
+		t.Fatal(res.err)
+	}
+	res := run(t, f, doc, "apply", "-f", "-")
+	if res.err != nil || res.stdout != "virtualmachine.kubevirt.io/a configured\n" ||
+		!strings.HasPrefix(res.stderr, "Warning: virtualmachines/a has no "+lastAppliedAnnotation+" annotation") {
+		t.Fatalf("%v %q %q", res.err, res.stdout, res.stderr)
+	}
+	if res := run(t, f, doc, "apply", "-f", "-"); res.stdout != "virtualmachine.kubevirt.io/a unchanged\n" || res.stderr != "" {
+		t.Errorf("second apply: %q %q", res.stdout, res.stderr)
+	}
+}

@@ -53,9 +53,3 @@ func formatInvalid(d *metav1.StatusDetails) string {
 	}
 	return b.String()
 }
-
-// isAPIError tells answers of the server from failures to reach it.
-func isAPIError(err error) bool {
-	var se *apierrors.StatusError
-	return errors.As(err, &se)
-}

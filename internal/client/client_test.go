@@ -327,8 +327,10 @@ func TestHTTPSWithTokenAndCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := untrusted.ServerVersion(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
-		t.Errorf("untrusted server accepted: %v", err)
+	_, err = untrusted.ServerVersion(context.Background())
+	if !IsUnreachable(err) || !strings.HasPrefix(err.Error(), "cannot reach the vigil daemon at "+srv.URL+": tls: ") ||
+		!strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted server: %v", err)
 	}
 	insecure, err := New(Config{Server: srv.URL, InsecureSkipTLSVerify: true})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 
@@ -54,9 +55,15 @@ func (c *Client) transportError(err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("request to the vigil daemon at %s timed out: %w", c.ep.display, err)
 	}
+	// Drop net/http's `Get "http://localhost/...":` prefix: the URL is an
+	// artefact of the transport, the server address is named instead.
 	inner := err
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		inner = urlErr.Err
+	}
 	var opErr *net.OpError
-	if errors.As(err, &opErr) {
+	if errors.As(inner, &opErr) {
 		inner = opErr
 	}
 	hint := ""
