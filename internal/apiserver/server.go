@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"vigil.dev/vigil/internal/manifest"
 	"vigil.dev/vigil/internal/store"
 )
 
@@ -91,7 +92,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.BookmarkInterval = DefaultBookmarkInterval
 	}
 	if cfg.Decode == nil {
-		cfg.Decode = defaultDecode
+		cfg.Decode = manifest.DecodeInto
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.stopping, s.stopWatches = context.WithCancel(context.Background())
