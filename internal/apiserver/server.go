@@ -29,6 +29,8 @@ const (
 	// readHeaderTimeout bounds a client that opens a connection and sends
 	// headers slowly.
 	readHeaderTimeout = 10 * time.Second
+	// idleTimeout closes keep-alive connections nobody uses.
+	idleTimeout = 2 * time.Minute
 	// readyTimeout bounds the store check behind /readyz.
 	readyTimeout = 2 * time.Second
 )
@@ -129,6 +131,7 @@ func (s *Server) Serve(ctx context.Context, listeners ...Listener) error {
 		srv := &http.Server{
 			Handler:           s.Handler(l.Trusted),
 			ReadHeaderTimeout: readHeaderTimeout,
+			IdleTimeout:       idleTimeout,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		}
 		srv.RegisterOnShutdown(func() { s.stopWatches() })
