@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"vigil.dev/vigil/internal/controller/vm"
 	"vigil.dev/vigil/internal/daemon"
 )
 
@@ -44,5 +45,6 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	}
 	cfg := o.cfg
 	cfg.Logger = logger
+	cfg.Components = append(cfg.Components, vm.Component{Logger: logger.With("component", "vm-controller")})
 	return daemon.Run(cmd.Context(), cfg)
 }
