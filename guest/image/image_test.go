@@ -149,3 +149,11 @@ func TestTreeWritesParentsFirst(t *testing.T) {
 		t.Fatalf("contents = %q", contents)
 	}
 }
+
+func TestDpkgNamesTriesMergedUsr(t *testing.T) {
+	got := dpkgNames([]string{"/nonexistent/lib/x.so.1", "/usr/nonexistent/y"})
+	want := []string{"/nonexistent/lib/x.so.1", "/usr/nonexistent/lib/x.so.1", "/usr/nonexistent/y", "/nonexistent/y"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dpkgNames = %q, want %q", got, want)
+	}
+}

@@ -102,6 +102,33 @@ func parseDpkgSearch(out string) []string {
 	return names
 }
 
+// dpkgNames returns the names dpkg may know each host file by: with
+// merged /usr, a library reached as /lib/x86_64-linux-gnu/libfoo.so.1 may be
+// registered as /usr/lib/..., and often only under its versioned real name.
+func dpkgNames(paths []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		other := "/usr" + p
+		if strings.HasPrefix(p, "/usr/") {
+			other = strings.TrimPrefix(p, "/usr")
+		}
+		for _, v := range []string{p, other} {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	for _, p := range paths {
+		add(p)
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			add(real)
+		}
+	}
+	return out
+}
+
 // packageVersions asks dpkg which packages own the host files and at which
 // versions. Hosts without dpkg get an empty list and an error to log.
 func packageVersions(ctx context.Context, paths []string) ([]Package, error) {
@@ -109,7 +136,7 @@ func packageVersions(ctx context.Context, paths []string) ([]Package, error) {
 		return nil, nil
 	}
 	// Exit status 1 only means some path belongs to no package; stdout still lists the rest.
-	out, err := exec.CommandContext(ctx, "dpkg-query", append([]string{"-S"}, paths...)...).Output()
+	out, err := exec.CommandContext(ctx, "dpkg-query", append([]string{"-S"}, dpkgNames(paths)...)...).Output()
 	names := parseDpkgSearch(string(out))
 	if len(names) == 0 {
 		return nil, fmt.Errorf("dpkg-query -S: no owning packages found: %v", err)

@@ -73,7 +73,7 @@ func (in *initProc) handleSignals(sigs <-chan os.Signal) {
 			continue
 		}
 		if act, ok := actionForSignal(sig); ok {
-			in.log.Info("signal received", "signal", sig.String(), "action", act.String())
+			in.log.Info("signal received", "signal", unix.SignalName(sig.(syscall.Signal)), "action", act.String())
 			in.request(act)
 		}
 	}

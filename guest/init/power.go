@@ -71,6 +71,8 @@ func (in *initProc) shutdown(act powerAction) {
 	}
 	unix.Sync()
 	in.log.Info("goodbye", "action", act.String())
+	// Let the UART send the last lines before the machine goes away (tcdrain).
+	_ = unix.IoctlSetInt(int(in.console.Fd()), unix.TCSBRK, 1)
 	for {
 		err := unix.Reboot(act.rebootCmd())
 		in.log.Error("reboot syscall failed", "action", act.String(), "err", err)
