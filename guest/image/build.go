@@ -71,6 +71,10 @@ func BuildTiny(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	// Every mtime is the kernel's: the same host inputs give the same initrd bytes.
 	res, man, err := b.write(opts.OutDir, version, kernelSrc, kst.ModTime().Unix())
 	if err != nil {
 		return nil, err

@@ -101,9 +101,12 @@ func shebangInterpreter(data []byte) string {
 
 func (in *initProc) applyCloudConfig(data []byte, instID string) userWork {
 	cfg, err := cloudconfig.ParseConfig(data)
-	if err != nil {
+	if cfg == nil {
 		in.log.Error("cloud-init: cloud-config ignored", "err", err)
 		return userWork{}
+	}
+	if err != nil {
+		in.log.Error("cloud-init: cloud-config keys ignored", "err", err)
 	}
 	for _, key := range cfg.Unsupported {
 		in.log.Warn("cloud-init: unsupported key " + key + " ignored")

@@ -1,6 +1,7 @@
 package cloudconfig
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -34,7 +35,9 @@ type Command struct {
 	Argv  []string
 }
 
-// ParseConfig parses a #cloud-config document.
+// ParseConfig parses a #cloud-config document. A YAML error returns a nil
+// Config; errors in single keys return the Config without those keys
+// together with an error naming each bad field.
 func ParseConfig(src []byte) (*Config, error) {
 	root, err := ParseYAML(src)
 	if err != nil {
@@ -47,12 +50,15 @@ func ParseConfig(src []byte) (*Config, error) {
 	if root.Kind != Mapping {
 		return nil, fmt.Errorf("user-data: want a mapping at the top, got a %s", root.Kind)
 	}
+	// Like cloud-init's modules, a bad key costs only that key: the others
+	// still apply, and the error lists every bad one.
+	var errs []error
 	for i, key := range root.Keys {
 		if err := cfg.apply(key, root.Vals[i]); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
-	return cfg, nil
+	return cfg, errors.Join(errs...)
 }
 
 func (c *Config) apply(key string, v *Node) error {

@@ -175,6 +175,17 @@ func TestParseErrorsNameTheField(t *testing.T) {
 	}
 }
 
+func TestBadKeyCostsOnlyThatKey(t *testing.T) {
+	src := "write_files:\n- path: relative\nruncmd:\n- echo still runs\nbootcmd: 3\n"
+	cfg, err := ParseConfig([]byte(src))
+	if err == nil || !strings.Contains(err.Error(), "write_files[0].path") || !strings.Contains(err.Error(), "bootcmd: want a list") {
+		t.Fatalf("error = %v, want both bad keys named", err)
+	}
+	if cfg == nil || len(cfg.WriteFiles) != 0 || !reflect.DeepEqual(cfg.Runcmd, []Command{{Shell: "echo still runs"}}) {
+		t.Fatalf("config = %+v, want runcmd kept and write_files dropped", cfg)
+	}
+}
+
 func TestDetectFormat(t *testing.T) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
