@@ -16,8 +16,10 @@ import (
 func TestSetupBuildsBridgeForwardingAndRules(t *testing.T) {
 	cfg := testConfig(t)
 	h := setupHost(t, cfg)
-	if h.Gateway().String() != strings.TrimSuffix(cfg.Subnet.Addr().String(), "0")+"1" {
-		t.Fatalf("gateway %s for %s", h.Gateway(), cfg.Subnet)
+	first := cfg.Subnet.Addr().As4()
+	first[3] = 1
+	if h.Gateway() != netip.AddrFrom4(first) || h.Subnet() != cfg.Subnet || h.Bridge() != cfg.Bridge {
+		t.Fatalf("host: bridge %s subnet %s gateway %s, config %+v", h.Bridge(), h.Subnet(), h.Gateway(), cfg)
 	}
 	br := link(t, cfg.Bridge)
 	if br.Type() != "bridge" || br.Attrs().Flags&net.FlagUp == 0 {
