@@ -18,8 +18,8 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		manifest string
 		want     []string // each must appear in stderr
 	}{
-		{"malformed YAML", "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: [unclosed\n", []string{"yaml"}},
-		{"JSON with a trailing comma", `{"apiVersion":"kubevirt.io/v1","kind":"VirtualMachine","metadata":{"name":"x",}}`, []string{"line"}},
+		{"malformed YAML", "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: [unclosed\n", []string{"malformed", "line 4"}},
+		{"JSON with a trailing comma", `{"apiVersion":"kubevirt.io/v1","kind":"VirtualMachine","metadata":{"name":"x",}}`, []string{"malformed", "line 1"}},
 		{"wrong kind", "apiVersion: kubevirt.io/v1\nkind: VirtualMachin\nmetadata:\n  name: x\n", []string{"VirtualMachin", "VirtualMachine"}},
 		{"wrong apiVersion", "apiVersion: kubevirt.io/v2\nkind: VirtualMachine\nmetadata:\n  name: x\n", []string{"kubevirt.io/v2", "kubevirt.io/v1"}},
 		{"unknown field deep in a probe", strings.Replace(string(plainVM("x", "Always")), "      domain:\n",

@@ -88,8 +88,15 @@ func TestRunStrategies(t *testing.T) {
 		d.MustVigil(plainVM("refuse", "Always"), "create", "-f", "-")
 		vmiAppears(t, d, ns, "refuse", "")
 		r := d.Vigil(nil, "start", "refuse")
-		if r.Code == 0 || !strings.Contains(r.Stderr, "Always does not support manual start requests") {
-			t.Errorf("start on Always: exit %d, stderr %q", r.Code, r.Stderr)
+		if r.Code == 0 || !strings.Contains(r.Stderr, "VM is already running") {
+			t.Errorf("start on a running VM: exit %d, stderr %q", r.Code, r.Stderr)
+		}
+		d.MustVigil(plainVM("refuse-once", "Once"), "create", "-f", "-")
+		vmiAppears(t, d, ns, "refuse-once", "")
+		setVMIPhase(t, d, ns, "refuse-once", v1.Failed, true)
+		r = d.Vigil(nil, "start", "refuse-once")
+		if r.Code == 0 || !strings.Contains(r.Stderr, "Once does not support manual start requests") {
+			t.Errorf("start on Once: exit %d, stderr %q", r.Code, r.Stderr)
 		}
 		d.MustVigil(plainVM("refuse-halted", "Halted"), "create", "-f", "-")
 		r = d.Vigil(nil, "restart", "refuse-halted")
