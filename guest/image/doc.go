@@ -25,7 +25,9 @@
 //
 // Watchdog: the guest starts the watchdog daemon at boot when it has a
 // /dev/watchdog (an i6300esb), with watchdog-timeout 10 s, so a guest that
-// stops feeding it (pkill -9 watchdog) sees the device act within ~10-20 s.
+// stops feeding it (pkill -9 watchdog) sees the device act ~10 s later
+// (measured under TCG). A kernel panic reboots at once with panic=-1; give
+// the guest panic=0 if the watchdog should catch panics instead.
 // A user-data write_files entry for /etc/watchdog.conf replaces the
 // configuration before the daemon starts.
 //

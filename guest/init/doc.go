@@ -10,12 +10,14 @@
 // #cloud-config subset: write_files, bootcmd, runcmd, hostname), brings up
 // the first ethernet interface with busybox udhcpc, starts qemu-guest-agent
 // and the watchdog daemon once each (never restarting them: a test that
-// stops them means it), reaps orphans, keeps a shell on the serial console,
-// and powers off cleanly on the ACPI power button or on busybox
+// stops them means it), reaps orphans, keeps a shell on the serial console
+// (started after boot, like a getty; respawned), and powers off cleanly on the ACPI power button or on busybox
 // poweroff/reboot/halt (SIGUSR2/SIGTERM/SIGUSR1).
 //
 // It prints "vigil-init: ready" on the console when boot is done: the agent
-// is started and user-data is launched.
+// is started and user-data is launched. Shutdown: SIGHUP to the console
+// shell, SIGTERM to everything, SIGKILL after 3 s, sync, unmount, then
+// reboot(2) with POWER_OFF, RESTART or HALT.
 //
 // Kernel command line: vigil.debug=1 (more logs), vigil.hostname=NAME (the
 // default before meta-data), vigil.watchdog=0 (do not start the watchdog
