@@ -56,6 +56,9 @@ type Config struct {
 	// Decode turns a JSON body into a typed object, strictly (unknown
 	// fields are errors). Nil means manifest.DecodeInto.
 	Decode func(body []byte, into runtime.Object) error
+	// Node reaches the node agent for VMI console, log and guest-exec
+	// subresources. Nil answers them with 503.
+	Node NodeProxy
 }
 
 // Listener is one place the server listens.
