@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vigil.dev/vigil/internal/network/nstest"
 )
 
 // Daemon is one `vigil serve` under test.
@@ -36,6 +38,12 @@ type Daemon struct {
 type Options struct {
 	// Netns runs the daemon in this namespace; empty makes a new one.
 	Netns string
+	// InTestNetns runs the daemon in the test process's own network
+	// namespace, which must be a private one (the package's TestMain calls
+	// nstest.Main): the test can then reach the VMs' addresses directly.
+	InTestNetns bool
+	// Tiny imports the tiny guest image into the daemon's data dir.
+	Tiny bool
 	// Args are extra `vigil serve` flags.
 	Args []string
 }
@@ -50,7 +58,11 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 		t.Fatal(err)
 	}
 	netns := opts.Netns
-	if netns == "" {
+	switch {
+	case opts.InTestNetns:
+		nstest.Require(t)
+		netns = ""
+	case netns == "":
 		netns = NewNetns(t)
 	}
 	dir := t.TempDir()
@@ -67,6 +79,9 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 			t.Logf("daemon log:\n%s", d.log.String())
 		}
 	})
+	if opts.Tiny {
+		d.ImportTiny()
+	}
 	d.Start()
 	return d
 }
@@ -75,7 +90,10 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 func (d *Daemon) Start() {
 	d.t.Helper()
 	args := append([]string{"serve", "--data-dir", d.DataDir, "--socket", d.Socket, "--log-level", "debug"}, d.Args...)
-	argv := InNetns(d.Netns, append([]string{d.Bin}, args...)...)
+	argv := append([]string{d.Bin}, args...)
+	if d.Netns != "" {
+		argv = InNetns(d.Netns, argv...)
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout = d.log
 	cmd.Stderr = d.log
