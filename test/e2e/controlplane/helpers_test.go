@@ -86,44 +86,14 @@ spec:
 `, name, strategy, name))
 }
 
-// getVM reads a VM through the API (nil when it does not exist).
 func getVM(t *testing.T, d *framework.Daemon, ns, name string) *v1.VirtualMachine {
 	t.Helper()
-	code, body, err := d.Get(fmt.Sprintf("/apis/kubevirt.io/v1/namespaces/%s/virtualmachines/%s", ns, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code == 404 {
-		return nil
-	}
-	if code != 200 {
-		t.Fatalf("GET vm %s/%s: %d %s", ns, name, code, body)
-	}
-	var vm v1.VirtualMachine
-	if err := json.Unmarshal([]byte(body), &vm); err != nil {
-		t.Fatal(err)
-	}
-	return &vm
+	return d.VM(ns, name)
 }
 
-// getVMI reads a VMI through the API (nil when it does not exist).
 func getVMI(t *testing.T, d *framework.Daemon, ns, name string) *v1.VirtualMachineInstance {
 	t.Helper()
-	code, body, err := d.Get(fmt.Sprintf("/apis/kubevirt.io/v1/namespaces/%s/virtualmachineinstances/%s", ns, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code == 404 {
-		return nil
-	}
-	if code != 200 {
-		t.Fatalf("GET vmi %s/%s: %d %s", ns, name, code, body)
-	}
-	var vmi v1.VirtualMachineInstance
-	if err := json.Unmarshal([]byte(body), &vmi); err != nil {
-		t.Fatal(err)
-	}
-	return &vmi
+	return d.VMI(ns, name)
 }
 
 // setVMIPhase moves a VMI to a phase through the status subresource, the way
