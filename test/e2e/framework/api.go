@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -100,6 +101,24 @@ func IP(vmi *v1.VirtualMachineInstance) string {
 		return ""
 	}
 	return vmi.Status.Interfaces[0].IP
+}
+
+// KillProcessesUsing kills (SIGKILL) every process whose command line
+// mentions path, and returns how many it killed.
+func KillProcessesUsing(path string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), path) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if pid != os.Getpid() && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // QEMUPid finds the QEMU process whose command line names the VMI's UID (0 when none).

@@ -75,6 +75,10 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 	}
 	t.Cleanup(func() {
 		d.Stop()
+		// VMs outlive the daemon by design; the test's must not outlive the test.
+		if n := KillProcessesUsing(d.DataDir); n > 0 {
+			t.Logf("killed %d VM process(es) left by the daemon", n)
+		}
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", d.log.String())
 		}
