@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	"k8s.io/apimachinery/pkg/types"
 
 	"vigil.dev/vigil/internal/qmp"
 )
@@ -42,7 +43,8 @@ type LaunchOptions struct {
 	// Logger gets the process's logs, with vmi, uid and pid keys added;
 	// default slog.Default().
 	Logger *slog.Logger
-	// QMP tunes the QMP client (its Logger defaults to Logger).
+	// QMP tunes the QMP client (its Logger defaults to Logger with the
+	// vmi, uid and pid keys).
 	QMP qmp.Options
 }
 
@@ -88,7 +90,11 @@ func Launch(ctx context.Context, spec *LaunchSpec, opts LaunchOptions) (*Process
 		return nil, fmt.Errorf("launching vmi %s/%s: %w", spec.Namespace, spec.Name, err)
 	}
 	p := newProcess(spec.UID, d, pid, pidfd, log, false)
-	client, err := confirmStart(ctx, d, pid, exitCh, opts)
+	qmpOpts := opts.QMP
+	if qmpOpts.Logger == nil {
+		qmpOpts.Logger = log.With("pid", pid)
+	}
+	client, err := confirmStart(ctx, d, pid, exitCh, opts.StartTimeout, qmpOpts)
 	if err != nil {
 		p.abort(exitCh)
 		return nil, fmt.Errorf("launching vmi %s/%s: %w: %w: %s", spec.Namespace, spec.Name, ErrStartFailed, err, logTail(d.QEMULog()))
@@ -97,7 +103,11 @@ func Launch(ctx context.Context, spec *LaunchSpec, opts LaunchOptions) (*Process
 	if !spec.Paused {
 		if err := client.Cont(ctx); err != nil {
 			p.Kill()
-			<-p.Exited()
+			select {
+			case <-p.Exited():
+			case <-time.After(reapTimeout):
+				log.Error("qemu: not gone after SIGKILL", "pid", pid, "timeout", reapTimeout)
+			}
 			return nil, fmt.Errorf("launching vmi %s/%s: starting the vcpus: %w", spec.Namespace, spec.Name, err)
 		}
 	}
@@ -120,9 +130,6 @@ func (o LaunchOptions) withDefaults() (LaunchOptions, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.QMP.Logger == nil {
-		o.QMP.Logger = o.Logger
-	}
 	return o, nil
 }
 
@@ -136,8 +143,14 @@ func prepareRunDir(d RunDir, spec *LaunchSpec) error {
 	if err := os.Chmod(string(d), 0o700); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
-	if pid, err := findProcess(d, spec.UID); err == nil {
-		return fmt.Errorf("run directory %s: pid %d: %w", d, pid, ErrStillRunning)
+	owners := []types.UID{spec.UID}
+	if id, err := readIdentity(d); err == nil && id.UID != spec.UID {
+		owners = append(owners, id.UID) // the directory is reused: its QEMU must be gone too
+	}
+	for _, uid := range owners {
+		if pid, err := findProcess(d, uid); err == nil {
+			return fmt.Errorf("run directory %s: pid %d of vmi uid %s: %w", d, pid, uid, ErrStillRunning)
+		}
 	}
 	for _, f := range []string{d.QMP(), d.GuestAgent(), d.Console(), d.PIDFile()} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -167,8 +180,9 @@ func startDetached(d RunDir, argv []string) (*exec.Cmd, error) {
 
 // confirmStart waits until the pidfile names pid and QMP answers.
 // A QEMU that exits meanwhile has its ExitInfo put back into exitCh.
-func confirmStart(ctx context.Context, d RunDir, pid int, exitCh chan ExitInfo, opts LaunchOptions) (*qmp.Client, error) {
-	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
+func confirmStart(ctx context.Context, d RunDir, pid int, exitCh chan ExitInfo, timeout time.Duration,
+	qmpOpts qmp.Options) (*qmp.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(startPollInterval)
 	defer tick.Stop()
@@ -176,7 +190,7 @@ func confirmStart(ctx context.Context, d RunDir, pid int, exitCh chan ExitInfo, 
 	for {
 		if got, err := readPidfile(d); err != nil || got != pid {
 			lastErr = fmt.Errorf("pidfile %s does not name pid %d yet", d.PIDFile(), pid)
-		} else if client, err := qmp.Dial(ctx, d.QMP(), opts.QMP); err != nil {
+		} else if client, err := qmp.Dial(ctx, d.QMP(), qmpOpts); err != nil {
 			lastErr = err
 		} else {
 			return client, nil

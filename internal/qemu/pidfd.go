@@ -88,12 +88,12 @@ func verifyProcess(pid int, uid types.UID) error {
 		return fmt.Errorf("pid %d has no command line: %w", pid, ErrNotRunning)
 	}
 	args := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
-	if !strings.Contains(filepath.Base(args[0]), "qemu") {
+	if !isQEMUName(args[0]) {
 		return fmt.Errorf("pid %d runs %s, not qemu: %w", pid, args[0], ErrNotRunning)
 	}
 	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil {
-		exe = strings.TrimSuffix(exe, " (deleted)")
-		if !strings.Contains(filepath.Base(exe), "qemu") {
+		exe = strings.TrimSuffix(exe, " (deleted)") // the binary was upgraded under it
+		if !isQEMUName(exe) {
 			return fmt.Errorf("pid %d executes %s, not qemu: %w", pid, exe, ErrNotRunning)
 		}
 	}
@@ -113,4 +113,11 @@ func findProcess(d RunDir, uid types.UID) (int, error) {
 		return 0, err
 	}
 	return pid, nil
+}
+
+// isQEMUName reports whether path names a QEMU system emulator:
+// qemu-system-ARCH, or qemu-kvm as some distributions call it.
+func isQEMUName(path string) bool {
+	base := filepath.Base(path)
+	return strings.HasPrefix(base, "qemu-system-") || base == "qemu-kvm"
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 	"k8s.io/apimachinery/pkg/types"
 
+	v1 "vigil.dev/vigil/api/v1"
 	"vigil.dev/vigil/internal/qmp"
 )
 
@@ -215,17 +216,24 @@ func (p *Process) awaitExit(exitCh <-chan ExitInfo) {
 	<-p.eventsDone
 
 	p.mu.Lock()
-	o := &p.outcome
-	o.Exited, o.Exit = true, info
-	o.Killed = !o.ShutdownSeen && o.WatchdogAction != "poweroff"
-	if p.qmp.Dropped() > 0 || errors.Is(p.qmp.Err(), qmp.ErrProtocol) {
-		o.EventsIncomplete = true
-	}
+	lost := p.qmp.Dropped() > 0 || errors.Is(p.qmp.Err(), qmp.ErrProtocol)
+	p.outcome = settle(p.outcome, info, lost)
+	o := p.outcome
 	p.closeFDsLocked()
 	p.mu.Unlock()
 	p.log.Info("qemu: exited", "code", info.Code, "signal", info.Signal, "known", info.Known,
 		"killed", o.Killed, "guestShutdown", o.GuestShutdown)
 	close(p.exited)
+}
+
+// settle completes the Outcome once the process is gone. QEMU announces
+// every orderly end with SHUTDOWN, except a watchdog's poweroff, which
+// exits right after the WATCHDOG event; any other end is a kill or crash.
+func settle(o Outcome, info ExitInfo, eventsLost bool) Outcome {
+	o.Exited, o.Exit = true, info
+	o.Killed = !o.ShutdownSeen && o.WatchdogAction != string(v1.WatchdogActionPoweroff)
+	o.EventsIncomplete = o.EventsIncomplete || eventsLost
+	return o
 }
 
 func (p *Process) closeFDsLocked() {

@@ -21,7 +21,8 @@ var ErrQMPUnavailable = errors.New("qmp is unavailable")
 type ReattachOptions struct {
 	// Logger gets the process's logs; default slog.Default().
 	Logger *slog.Logger
-	// QMP tunes the QMP client (its Logger defaults to Logger).
+	// QMP tunes the QMP client (its Logger defaults to Logger with the
+	// uid and pid keys).
 	QMP qmp.Options
 }
 
@@ -38,13 +39,14 @@ func Reattach(ctx context.Context, runDir string, uid types.UID, opts ReattachOp
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.QMP.Logger == nil {
-		opts.QMP.Logger = opts.Logger
-	}
 	d := RunDir(runDir)
 	pid, pidfd, err := openVerified(d, uid)
 	if err != nil {
 		return nil, fmt.Errorf("reattaching to vmi uid %s in %s: %w", uid, runDir, err)
+	}
+	log := opts.Logger.With("uid", uid)
+	if opts.QMP.Logger == nil {
+		opts.QMP.Logger = log.With("pid", pid)
 	}
 	client, err := qmp.Dial(ctx, d.QMP(), opts.QMP)
 	if err != nil {
@@ -57,7 +59,6 @@ func Reattach(ctx context.Context, runDir string, uid types.UID, opts ReattachOp
 		unix.Close(pidfd)
 		return nil, fmt.Errorf("reattaching to vmi uid %s: eventfd: %w", uid, err)
 	}
-	log := opts.Logger.With("uid", uid)
 	p := newProcess(uid, d, pid, pidfd, log, true)
 	p.wakefd = wakefd
 	exitCh := make(chan ExitInfo, 1)
