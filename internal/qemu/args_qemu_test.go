@@ -48,7 +48,7 @@ func shortTempDir(t *testing.T) string {
 }
 
 // realFiles creates every file the cases name: the host's kernel, a dummy
-// initrd, qcow2 and raw images.
+// initrd, qcow2 (one an overlay) and raw images.
 func realFiles(t *testing.T) files {
 	t.Helper()
 	dir := shortTempDir(t)
@@ -64,8 +64,18 @@ func realFiles(t *testing.T) files {
 			t.Fatal(err)
 		}
 	}
-	for _, q := range []string{f.rootDisk, filepath.Join(dir, "extra,1.qcow2")} {
-		if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", q, "64M").CombinedOutput(); err != nil {
+	// The root disk is a copy-on-write overlay on a raw base, as the image
+	// store makes for a containerDisk.
+	base := filepath.Join(dir, "base.img")
+	if err := os.WriteFile(base, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, create := range [][]string{
+		{"-F", "raw", "-b", base, f.rootDisk},
+		{filepath.Join(dir, "extra,1.qcow2"), "64M"},
+	} {
+		args := append([]string{"create", "-q", "-f", "qcow2"}, create...)
+		if out, err := exec.Command("qemu-img", args...).CombinedOutput(); err != nil {
 			t.Skipf("qemu-img: %v: %s", err, out)
 		}
 	}

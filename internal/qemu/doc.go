@@ -38,4 +38,7 @@
 //     translation cache, which otherwise dominates QEMU's RSS.
 //   - The serial console is a socket chardev with a logfile: console.log
 //     keeps everything the guest printed whether or not anyone is attached.
+//   - QEMU's QMP socket takes one client at a time, and the Process owns
+//     it and its event stream: callers read events from Process.Events,
+//     and Close a Process before another one Reattaches.
 package qemu
