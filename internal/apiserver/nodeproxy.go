@@ -3,7 +3,12 @@ package apiserver
 import (
 	"context"
 	"io"
+	"net/http"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"vigil.dev/vigil/internal/resource"
 )
 
 // NodeProxy reaches what only the node running a VMI has: its serial
@@ -17,7 +22,8 @@ import (
 // 500.
 type NodeProxy interface {
 	// Console connects to the VMI's serial console; one client at a time
-	// (a second gets an error saying the console is in use).
+	// (a second gets an error saying the console is in use). Closing the
+	// connection ends the session and must unblock a pending Read or Write.
 	Console(ctx context.Context, namespace, name string) (io.ReadWriteCloser, error)
 	// Logs returns the serial console log from the start; with follow, the
 	// reader blocks for more until ctx ends or the VMI's QEMU is gone.
@@ -34,4 +40,48 @@ type GuestExecResult struct {
 	Stdout    string `json:"stdout"`
 	Stderr    string `json:"stderr"`
 	Truncated bool   `json:"truncated,omitempty"`
+}
+
+// vmiHandler serves one node-backed subresource of a VMI.
+type vmiHandler func(s *Server, w http.ResponseWriter, r *http.Request, ns, name string)
+
+// vmiSubresources are the VMI subresources the node agent answers.
+var vmiSubresources = map[string]vmiHandler{
+	"console":   (*Server).serveConsole,
+	"log":       (*Server).serveLogs,
+	"guestexec": (*Server).serveGuestExec,
+}
+
+// serveVMISubresource serves namespaces/NS/virtualmachineinstances/NAME/SUB
+// of the subresources group (segs is the path after the group version) when
+// SUB is one the node answers, and reports whether it did.
+func (s *Server) serveVMISubresource(w http.ResponseWriter, r *http.Request, segs []string) bool {
+	if len(segs) != 5 || segs[0] != "namespaces" || segs[2] != resource.VirtualMachineInstances.Resource {
+		return false
+	}
+	ns, name, sub := segs[1], segs[3], segs[4]
+	handler, ok := vmiSubresources[sub]
+	if !ok {
+		return false
+	}
+	for _, v := range []string{ns, name} {
+		if err := checkPathSegment(v); err != nil {
+			s.writeError(w, r, err)
+			return true
+		}
+	}
+	if s.cfg.Node == nil {
+		s.writeError(w, r, apierrors.NewServiceUnavailable("no node agent runs in this daemon"))
+		return true
+	}
+	handler(s, w, r, ns, name)
+	return true
+}
+
+// vmiKey is the value of the "vmi" log key.
+func vmiKey(ns, name string) string { return ns + "/" + name }
+
+// methodNotAllowed is the 405 for a VMI subresource asked with the wrong verb.
+func methodNotAllowed(method, sub string) error {
+	return apierrors.NewMethodNotSupported(resource.VirtualMachineInstances.GroupResource(), method+" "+sub)
 }

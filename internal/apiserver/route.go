@@ -43,7 +43,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(segs) >= 3 && segs[0] == "apis" && segs[1] == v1.SubresourceGroupName && segs[2] == "v1" {
-		s.serveKubeVirtSubresource(w, r, segs[3:])
+		if !s.serveVMISubresource(w, r, segs[3:]) {
+			s.serveKubeVirtSubresource(w, r, segs[3:])
+		}
 		return
 	}
 	req, err := parseResourcePath(segs)
