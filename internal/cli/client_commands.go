@@ -48,6 +48,9 @@ func addClientCommandsWith(root *cobra.Command, e *env) {
 		newVMActionCommand(e, "stop"),
 		newVMActionCommand(e, "restart"),
 		newWaitCommand(e),
+		newConsoleCommand(e),
+		newLogsCommand(e),
+		newGuestExecCommand(e),
 		newVersionCommand(e),
 		newCompletionCommand(),
 	)
