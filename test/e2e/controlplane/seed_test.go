@@ -82,3 +82,25 @@ func TestSeedWatchdogPlaceholders(t *testing.T) {
 		t.Errorf("something was created:\n%s", out.Stdout)
 	}
 }
+
+// The seed's watchdog manifest with its placeholders filled in and a boot
+// source added is accepted, with KubeVirt's deprecation warning for
+// `running`, and stays stopped (running: false).
+func TestSeedWatchdogCompleted(t *testing.T) {
+	d := startDaemon(t)
+	m := strings.NewReplacer("<vm-name>", "watchdog-vm", "<watchdog>", "mywatchdog").Replace(string(seed(t, "watchdog.yaml")))
+	m += "        firmware:\n          kernelBoot:\n            container:\n              image: tiny\n"
+	r := d.Vigil([]byte(m), "create", "-f", "-")
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "Warning: spec.running is deprecated, please use spec.runStrategy instead.") {
+		t.Errorf("no deprecation warning: %q", r.Stderr)
+	}
+	vm := getVM(t, d, "default", "watchdog-vm")
+	wd := vm.Spec.Template.Spec.Domain.Devices.Watchdog
+	if wd == nil || wd.Name != "mywatchdog" || wd.I6300ESB == nil || wd.I6300ESB.Action != "poweroff" {
+		t.Errorf("watchdog stored as %+v", wd)
+	}
+	noVMIFor(t, d, "default", "watchdog-vm", 2*time.Second)
+}
