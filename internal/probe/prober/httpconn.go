@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -84,7 +85,14 @@ func readResponse(c net.Conn, phase *string) (resp response, err error) {
 // probeError is err as net/http's client would word it (`Get "URL": ...`),
 // naming the phase when the deadline or a cancellation cut it short.
 func probeError(ctx context.Context, u *url.URL, phase string, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
+	cerr := ctx.Err()
+	var ne net.Error
+	if _, ok := ctx.Deadline(); ok && cerr == nil && errors.As(err, &ne) && ne.Timeout() {
+		// The connection's deadline is ctx's; its timer may fire a hair
+		// before ctx's own.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil {
 		err = fmt.Errorf("%w (%s)", cerr, phase)
 	}
 	return &url.Error{Op: "Get", URL: u.String(), Err: err}

@@ -30,6 +30,7 @@ var (
 type head struct {
 	status        int
 	contentLength int64 // -1: not given
+	encoded       bool  // Transfer-Encoding given: Content-Length is ignored
 	chunked       bool
 	location      string
 }
@@ -120,10 +121,8 @@ func (h *head) addHeader(line []byte) error {
 		if i := bytes.LastIndexByte(value, ','); i >= 0 {
 			last = bytes.Trim(value[i+1:], " \t")
 		}
+		h.encoded = true
 		h.chunked = bytes.EqualFold(last, []byte("chunked"))
-		if !h.chunked {
-			h.contentLength = -1
-		}
 	case bytes.EqualFold(name, []byte("Location")):
 		if h.location == "" {
 			h.location = string(value)
@@ -184,7 +183,7 @@ func readBody(br *bufio.Reader, h *head, limit int, keep []byte) ([]byte, error)
 		return keep, nil
 	case h.chunked:
 		return readChunked(br, limit, keep)
-	case h.contentLength >= 0:
+	case h.contentLength >= 0 && !h.encoded:
 		n := int(min(h.contentLength, int64(limit)))
 		return take(br, n, keep, io.ErrUnexpectedEOF)
 	default:
