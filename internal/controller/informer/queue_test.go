@@ -38,7 +38,6 @@ func TestQueueDeduplicatesAndRedoesKeysAddedWhileProcessing(t *testing.T) {
 	}
 }
 
-
 func TestQueueAddAfterKeepsTheEarliestDeadline(t *testing.T) {
 	clk := testclock.NewFakeClock(time.Unix(0, 0))
 	q := NewQueue(clk)
