@@ -10,8 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/duration"
 
+	"vigil.dev/vigil/internal/printers"
 	"vigil.dev/vigil/internal/resource"
 )
 
@@ -22,25 +22,13 @@ type printOptions struct {
 	noHeaders     bool
 }
 
-// kindPrinter turns objects of one kind into table rows. Rows are pure
-// functions of the object and `now`.
-type kindPrinter struct {
-	headers func(wide bool) []string
-	row     func(obj runtime.Object, now time.Time, wide bool) ([]string, error)
-}
-
-// printers holds a table printer per served kind.
-var printers = map[*resource.Info]kindPrinter{
-	resource.VirtualMachines:         {vmHeaders, vmRow},
-	resource.VirtualMachineInstances: {vmiHeaders, vmiRow},
-	resource.Services:                {serviceHeaders, serviceRow},
-	resource.Endpoints:               {endpointsHeaders, endpointsRow},
-	resource.Events:                  {eventHeaders, eventRow},
-}
-
 // tableHeaders are the column names for a kind under opts.
 func tableHeaders(r *resource.Info, opts printOptions) []string {
-	h := printers[r].headers(opts.wide)
+	p, ok := printers.For(r)
+	if !ok {
+		return nil
+	}
+	h := p.Headers(opts.wide)
 	if opts.allNamespaces {
 		h = append([]string{"NAMESPACE"}, h...)
 	}
@@ -49,13 +37,13 @@ func tableHeaders(r *resource.Info, opts printOptions) []string {
 
 // tableRows renders objects of kind r as rows (without headers).
 func tableRows(r *resource.Info, objs []runtime.Object, now time.Time, opts printOptions) ([][]string, error) {
-	p, ok := printers[r]
+	p, ok := printers.For(r)
 	if !ok {
-		return nil, fmt.Errorf("no table printer for %s", r.Resource)
+		return nil, errNoPrinter(r)
 	}
 	rows := make([][]string, 0, len(objs))
 	for _, o := range objs {
-		row, err := p.row(o, now, opts.wide)
+		row, err := p.Row(o, now, opts.wide)
 		if err != nil {
 			return nil, err
 		}
@@ -111,24 +99,9 @@ func (t *tableWriter) write(rows [][]string) {
 func cleanCell(c string) string { return strings.NewReplacer("\t", " ", "\n", " ").Replace(c) }
 
 // age is kubectl's AGE cell: "5s", "3m12s", "<unknown>" for no timestamp.
-func age(t metav1.Time, now time.Time) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	return duration.HumanDuration(now.Sub(t.Time))
-}
+func age(t metav1.Time, now time.Time) string { return printers.Age(t, now) }
 
 // orNone is the cell for an empty value.
-func orNone(s string) string {
-	if s == "" {
-		return "<none>"
-	}
-	return s
-}
+func orNone(s string) string { return printers.OrNone(s) }
 
-func trueFalse(b bool) string {
-	if b {
-		return "True"
-	}
-	return "False"
-}
+func trueFalse(b bool) string { return printers.TrueFalse(b) }
