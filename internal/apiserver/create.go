@@ -63,6 +63,12 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, req request
 		return
 	}
 	addWarnings(w, warnings)
+	releaseIP, err := s.assignClusterIP(r.Context(), req.res, obj, dryRun)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer releaseIP()
 	if dryRun {
 		s.writeObject(w, req.res, http.StatusCreated, obj)
 		return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -59,6 +60,9 @@ type Config struct {
 	// Node reaches the node agent for VMI console, log and guest-exec
 	// subresources. Nil answers them with 503.
 	Node NodeProxy
+	// ServiceSubnet is the IPv4 range Service cluster IPs come from (see
+	// service_ip.go); the zero value means DefaultServiceSubnet.
+	ServiceSubnet netip.Prefix
 }
 
 // Listener is one place the server listens.
@@ -77,6 +81,8 @@ type Server struct {
 	// since a stream never goes idle by itself.
 	stopping    context.Context
 	stopWatches context.CancelFunc
+	// serviceIPs holds the cluster IPs of Service creates in flight.
+	serviceIPs serviceIPs
 }
 
 // New checks cfg and builds a server.

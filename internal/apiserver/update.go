@@ -89,6 +89,9 @@ func (s *Server) update(ctx context.Context, req request, dryRun bool,
 			return obj, registry.BeforeStatusUpdate(req.res, obj, current)
 		}
 		warnings, err = registry.BeforeUpdate(req.res, obj, current)
+		if err == nil {
+			err = s.checkServiceUpdate(req.res, obj, current)
+		}
 		return obj, err
 	}
 	if dryRun {
