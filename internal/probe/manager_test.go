@@ -228,34 +228,32 @@ func TestManagerOverrunDelaysNextProbe(t *testing.T) {
 
 func TestManagerConcurrencyBound(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.MaxConcurrent = 2 })
-	gate, started := make(chan struct{}), make(chan struct{}, 10)
-	ps := make([]*fakeProber, 5)
-	for i := range ps {
+	// One fake serves all five VMIs, so it sees the real concurrency.
+	shared := &fakeProber{clk: h.clk, gate: make(chan struct{}), started: make(chan struct{}, 10)}
+	for i := range 5 {
 		uid := string(rune('a' + i))
-		ps[i] = h.script(typesUID(uid), Readiness, S)
-		ps[i].gate, ps[i].started = gate, started
+		h.probers[uid+"/Readiness"] = shared
 		h.m.AddVMI(vmi(uid, uid, httpProbe(0, 10, 1, 1), nil), Target{IP: "10.0.0.2"}, t0, nil, false)
 	}
-	<-started
-	<-started
+	<-shared.started
+	<-shared.started
 	// The dispatcher has popped a third worker and waits for a free slot.
 	waitFor(t, func() bool { h.m.mu.Lock(); defer h.m.mu.Unlock(); return h.m.inflight == 3 })
-	if n := totalCalls(ps); n != 2 {
+	if n := len(shared.callTimes()); n != 2 {
 		t.Fatalf("%d probes running with MaxConcurrent 2", n)
 	}
 	for range 3 {
-		gate <- struct{}{}
-		<-started
+		shared.gate <- struct{}{}
+		<-shared.started
 	}
-	gate <- struct{}{}
-	gate <- struct{}{}
+	shared.gate <- struct{}{}
+	shared.gate <- struct{}{}
 	h.settle()
-	maxRun := 0
-	for _, p := range ps {
-		maxRun += p.maxRun
-	}
-	if n := totalCalls(ps); n != 5 {
+	if n := len(shared.callTimes()); n != 5 {
 		t.Fatalf("%d probes ran, want 5", n)
+	}
+	if shared.maxRun != 2 {
+		t.Fatalf("at most %d probes ran at once, want 2", shared.maxRun)
 	}
 	if n := len(h.fx.of("SetReady")); n != 5 {
 		t.Fatalf("%d SetReady, want 5", n)
@@ -388,8 +386,6 @@ func TestManagerIgnoresVMIsWithoutProbes(t *testing.T) {
 	}
 }
 
-func typesUID(s string) types.UID { return types.UID(s) }
-
 // readyOf is the SetReady calls about uid.
 func readyOf(fx *fakeEffects, uid types.UID) []call {
 	var out []call
@@ -399,14 +395,6 @@ func readyOf(fx *fakeEffects, uid types.UID) []call {
 		}
 	}
 	return out
-}
-
-func totalCalls(ps []*fakeProber) int {
-	n := 0
-	for _, p := range ps {
-		n += len(p.callTimes())
-	}
-	return n
 }
 
 // waitFor waits until cond holds; the deadline only guards against a hang.
