@@ -2,11 +2,13 @@ package apiserver
 
 import (
 	"net/http"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	v1 "vigil.dev/vigil/api/v1"
 	"vigil.dev/vigil/internal/resource"
 )
 
@@ -16,22 +18,55 @@ var resourceless = schema.GroupResource{}
 // discoveryVerbs are the verbs every served resource supports.
 var discoveryVerbs = metav1.Verbs{"create", "delete", "get", "list", "patch", "update", "watch"}
 
-// serveDiscovery answers Kubernetes' legacy (unaggregated) discovery:
-// /api, /api/v1, /apis, /apis/GROUP and /apis/GROUP/VERSION. It reports
-// whether the path was one of these.
+// statusVerbs are the verbs of a /status subresource.
+var statusVerbs = metav1.Verbs{"get", "patch", "update"}
+
+// categories puts the kinds a user means by `kubectl get all` in "all", as
+// KubeVirt's and Kubernetes' own definitions do.
+var categories = map[*resource.Info][]string{
+	resource.VirtualMachines:         {"all"},
+	resource.VirtualMachineInstances: {"all"},
+	resource.Services:                {"all"},
+}
+
+// subresourceGroupVersion is KubeVirt's subresources API.
+var subresourceGroupVersion = schema.GroupVersion{Group: v1.SubresourceGroupName, Version: "v1"}
+
+// kubevirtSubresource is one subresource of subresources.kubevirt.io.
+type kubevirtSubresource struct {
+	parent *resource.Info
+	name   string
+	verbs  metav1.Verbs
+}
+
+// kubevirtSubresources are the subresources this server answers under
+// /apis/subresources.kubevirt.io/v1 (subresources.go, nodeproxy.go), with
+// the verbs KubeVirt lists for them: PUT is "update", POST "create".
+var kubevirtSubresources = []kubevirtSubresource{
+	{resource.VirtualMachines, "start", metav1.Verbs{"update"}},
+	{resource.VirtualMachines, "stop", metav1.Verbs{"update"}},
+	{resource.VirtualMachines, "restart", metav1.Verbs{"update"}},
+	{resource.VirtualMachineInstances, "console", metav1.Verbs{"get"}},
+	{resource.VirtualMachineInstances, "log", metav1.Verbs{"get"}},
+	{resource.VirtualMachineInstances, "guestexec", metav1.Verbs{"create"}},
+}
+
+// serveDiscovery answers Kubernetes' discovery: /api and /apis in the
+// aggregated form (APIGroupDiscoveryList) when the Accept header asks for
+// it, else the legacy form, and the legacy /api/v1, /apis/GROUP and
+// /apis/GROUP/VERSION. It reports whether the path was one of these.
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) bool {
+	p := strings.TrimSuffix(r.URL.Path, "/")
 	var reply any
-	switch p := r.URL.Path; p {
-	case "/api", "/api/":
-		reply = &metav1.APIVersions{
-			TypeMeta: metav1.TypeMeta{Kind: "APIVersions"},
-			Versions: []string{"v1"},
+	switch p {
+	case "/api", "/apis":
+		if r.Method == http.MethodGet {
+			if version, ok := aggregatedVersion(r); ok {
+				s.writeAggregated(w, r, p == "/api", version)
+				return true
+			}
 		}
-	case "/apis", "/apis/":
-		reply = &metav1.APIGroupList{
-			TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"},
-			Groups:   groups(),
-		}
+		reply = legacyRoot(p == "/api")
 	default:
 		reply = groupOrVersion(p)
 	}
@@ -46,19 +81,38 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// groups lists the named API groups (the core group is /api's).
-func groups() []metav1.APIGroup {
-	seen := map[string]bool{}
-	var out []metav1.APIGroup
+// legacyRoot is /api's APIVersions or /apis' APIGroupList.
+func legacyRoot(core bool) any {
+	if core {
+		return &metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"}}
+	}
+	return &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}, Groups: groups()}
+}
+
+// groupVersions are the named group versions served, in the order
+// discovery lists them: resource.All's groups, then KubeVirt's subresources.
+func groupVersions() []schema.GroupVersion {
+	var out []schema.GroupVersion
+	seen := map[schema.GroupVersion]bool{}
 	for _, res := range resource.All {
-		if res.Group == "" || seen[res.Group] {
+		gv := schema.GroupVersion{Group: res.Group, Version: res.Version}
+		if res.Group == "" || seen[gv] {
 			continue
 		}
-		seen[res.Group] = true
-		gv := metav1.GroupVersionForDiscovery{GroupVersion: res.APIVersion(), Version: res.Version}
+		seen[gv] = true
+		out = append(out, gv)
+	}
+	return append(out, subresourceGroupVersion)
+}
+
+// groups lists the named API groups (the core group is /api's).
+func groups() []metav1.APIGroup {
+	var out []metav1.APIGroup
+	for _, gv := range groupVersions() {
+		d := metav1.GroupVersionForDiscovery{GroupVersion: gv.String(), Version: gv.Version}
 		out = append(out, metav1.APIGroup{
 			TypeMeta: metav1.TypeMeta{Kind: "APIGroup", APIVersion: "v1"},
-			Name:     res.Group, Versions: []metav1.GroupVersionForDiscovery{gv}, PreferredVersion: gv,
+			Name:     gv.Group, Versions: []metav1.GroupVersionForDiscovery{d}, PreferredVersion: d,
 		})
 	}
 	return out
@@ -72,44 +126,43 @@ func groupOrVersion(p string) any {
 			return &g
 		}
 	}
-	for _, gv := range append([]string{"v1"}, groupVersions()...) {
-		prefix := "/apis/"
-		if gv == "v1" {
-			prefix = "/api/"
-		}
-		if p == prefix+gv {
+	if p == "/api/v1" {
+		return resourceList(schema.GroupVersion{Version: "v1"})
+	}
+	for _, gv := range groupVersions() {
+		if p == "/apis/"+gv.String() {
 			return resourceList(gv)
 		}
 	}
 	return nil
 }
 
-func groupVersions() []string {
-	var out []string
-	for _, g := range groups() {
-		out = append(out, g.PreferredVersion.GroupVersion)
-	}
-	return out
-}
-
 // resourceList is the APIResourceList of one group version.
-func resourceList(groupVersion string) *metav1.APIResourceList {
+func resourceList(gv schema.GroupVersion) *metav1.APIResourceList {
 	list := &metav1.APIResourceList{
 		TypeMeta:     metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"},
-		GroupVersion: groupVersion,
+		GroupVersion: gv.String(),
+		APIResources: []metav1.APIResource{},
+	}
+	if gv == subresourceGroupVersion {
+		for _, sub := range kubevirtSubresources {
+			list.APIResources = append(list.APIResources, metav1.APIResource{
+				Name: sub.parent.Resource + "/" + sub.name, Namespaced: sub.parent.Namespaced, Verbs: sub.verbs,
+			})
+		}
+		return list
 	}
 	for _, res := range resource.All {
-		if res.APIVersion() != groupVersion {
+		if res.Group != gv.Group || res.Version != gv.Version {
 			continue
 		}
 		list.APIResources = append(list.APIResources, metav1.APIResource{
 			Name: res.Resource, SingularName: res.Singular, Namespaced: res.Namespaced,
-			Kind: res.Kind, Verbs: discoveryVerbs, ShortNames: res.ShortNames,
+			Kind: res.Kind, Verbs: discoveryVerbs, ShortNames: res.ShortNames, Categories: categories[res],
 		})
 		if res.HasStatus {
 			list.APIResources = append(list.APIResources, metav1.APIResource{
-				Name: res.Resource + "/status", Namespaced: res.Namespaced,
-				Kind: res.Kind, Verbs: metav1.Verbs{"get", "patch", "update"},
+				Name: res.Resource + "/status", Namespaced: res.Namespaced, Kind: res.Kind, Verbs: statusVerbs,
 			})
 		}
 	}

@@ -21,7 +21,8 @@ func TestHealthVersionDiscovery(t *testing.T) {
 	}
 	var groups metav1.APIGroupList
 	e.do("GET", "/apis", "", nil).must(t, 200).into(t, &groups)
-	if len(groups.Groups) != 1 || groups.Groups[0].Name != "kubevirt.io" {
+	// KubeVirt's subresources group is listed as KubeVirt lists it.
+	if len(groups.Groups) != 2 || groups.Groups[0].Name != "kubevirt.io" || groups.Groups[1].Name != "subresources.kubevirt.io" {
 		t.Errorf("groups %+v", groups.Groups)
 	}
 	var res metav1.APIResourceList
