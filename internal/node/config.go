@@ -1,0 +1,149 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/clock"
+
+	"vigil.dev/vigil/internal/client"
+	"vigil.dev/vigil/internal/events"
+	"vigil.dev/vigil/internal/images"
+	"vigil.dev/vigil/internal/network"
+	"vigil.dev/vigil/internal/qemu"
+	"vigil.dev/vigil/internal/resource"
+)
+
+// Defaults and named timeouts.
+const (
+	// DefaultWorkers is how many VMIs are worked on at once. A launch holds
+	// a worker until QEMU answers (about a second); stops run in the
+	// background.
+	DefaultWorkers = 4
+	// retryDelay is the first wait after a failed list, watch or step;
+	// a VMI's retries double it up to maxRetryDelay.
+	retryDelay    = time.Second
+	maxRetryDelay = time.Minute
+	// apiTimeout bounds one API call of a step.
+	apiTimeout = 15 * time.Second
+	// reattachTimeout bounds reattaching one QEMU at start-up (QMP
+	// greeting), so one stuck QEMU cannot hold start-up.
+	reattachTimeout = 10 * time.Second
+	// eventFlushTimeout bounds the last event writes at shutdown.
+	eventFlushTimeout = 5 * time.Second
+	// vmisDir is the run directories' parent under DataDir.
+	vmisDir = "vmis"
+)
+
+// Config configures the node agent.
+type Config struct {
+	// NodeName is this host's name in status.nodeName; default the hostname.
+	NodeName string
+	// DataDir is vigil's data directory; run directories are
+	// <DataDir>/vmis/<uid>/. Required.
+	DataDir string
+	// ImagesDir is the image store; default <DataDir>/images.
+	ImagesDir string
+	// Bridge and Subnet are the VM network (network.Config); defaults
+	// vigil0 and 10.89.0.0/16.
+	Bridge string
+	Subnet netip.Prefix
+	// Accel is auto, kvm or tcg; default auto.
+	Accel string
+	// QEMUBinary is the emulator; default qemu-system-x86_64.
+	QEMUBinary string
+	// Logger gets the agent's logs; default slog.Default().
+	Logger *slog.Logger
+	// Clock drives timers and timestamps; default the real clock.
+	Clock clock.WithTickerAndDelayedExecution
+	// Workers is how many VMIs are worked on at once; default DefaultWorkers.
+	Workers int
+	// API, when set, is used instead of a client over the daemon's socket
+	// (tests).
+	API API
+	// Network, when set, is used instead of network.Setup (tests).
+	Network NetworkHost
+}
+
+// API is what the agent needs of the API server; *client.Client satisfies
+// it. Errors are Kubernetes API errors.
+type API interface {
+	events.EventsAPI
+	List(ctx context.Context, r *resource.Info, ns string, opts client.ListOptions, into runtime.Object) error
+	UpdateStatus(ctx context.Context, r *resource.Info, obj runtime.Object) error
+	Watch(ctx context.Context, r *resource.Info, ns string, opts client.ListOptions) (watch.Interface, error)
+}
+
+var _ API = (*client.Client)(nil)
+
+// NetworkHost is the host side of the VM network; *network.Host satisfies it.
+type NetworkHost interface {
+	Subnet() netip.Prefix
+	Attach(ctx context.Context, uid string, ip netip.Addr, mac net.HardwareAddr) (string, error)
+	Detach(uid string) error
+	Close() error
+}
+
+var _ NetworkHost = (*network.Host)(nil)
+
+// EventRecorder records events about VMIs without blocking;
+// *events.Recorder satisfies it.
+type EventRecorder interface {
+	Event(obj runtime.Object, eventType, reason, message string)
+}
+
+var _ EventRecorder = (*events.Recorder)(nil)
+
+func (c Config) withDefaults() (Config, error) {
+	if c.NodeName == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return c, fmt.Errorf("node name: none given and no hostname: %w", err)
+		}
+		c.NodeName = host
+	}
+	if c.DataDir == "" {
+		return c, fmt.Errorf("node: config.dataDir is required")
+	}
+	var err error
+	if c.DataDir, err = filepath.Abs(c.DataDir); err != nil {
+		return c, fmt.Errorf("node: config.dataDir %q: %w", c.DataDir, err)
+	}
+	if c.ImagesDir == "" {
+		c.ImagesDir = images.DefaultDir(c.DataDir)
+	}
+	if c.Accel == "" {
+		c.Accel = qemu.AccelAuto
+	}
+	switch c.Accel {
+	case qemu.AccelAuto, qemu.AccelKVM, qemu.AccelTCG:
+	default:
+		return c, fmt.Errorf("node: config.accel %q: must be auto, kvm or tcg", c.Accel)
+	}
+	if c.QEMUBinary == "" {
+		c.QEMUBinary = qemu.DefaultQEMUBinary
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	if c.Workers < 1 {
+		c.Workers = DefaultWorkers
+	}
+	return c, nil
+}
+
+// runDir is the run directory of the VMI with uid.
+func (c Config) runDir(uid string) string {
+	return filepath.Join(c.DataDir, vmisDir, uid)
+}

@@ -1,0 +1,57 @@
+// Package node is the node agent inside `vigil serve`: it turns the
+// VirtualMachineInstances assigned to this host into running QEMU VMs,
+// watches them, and writes what it sees to each VMI's status.
+//
+// What it owns, per VMI on this node: scheduling (status.nodeName, the
+// finalizer vigil.dev/node-shutdown), the run directory
+// <DataDir>/vmis/<uid>/ and everything in it (cloud-init ISO, disk
+// overlays, QEMU's sockets and logs), the VMI's IP address, tap and DHCP
+// lease, the QEMU process, the guest agent channel (one qga.Client per
+// VMI, shared with the probes through GuestAgent), and the status fields
+// phase, reason, message, nodeName, interfaces, guestOSInfo, watchdog and
+// the conditions Ready, AgentConnected and Paused. It also serves the
+// API server's VMI console, log and guest-exec subresources (NodeProxy).
+//
+// What it must not touch: VMs (the VM controller's), other nodes' VMIs,
+// the VMI spec (immutable), and the host network beyond what
+// internal/network does for it. It reaches the API only through the
+// daemon's socket, as any client would.
+//
+// How it is built (the kubelet's shape, small):
+//   - decide.go, status.go, outcome.go, schedule.go, interfaces.go: pure
+//     functions from observed facts (and `now`) to the next step or the
+//     status to write. Tables test them.
+//   - informer.go, queue.go: list+watch of VMIs into a cache (relisting
+//     after 410 or a broken watch) and a keyed work queue; a key is handled
+//     by one worker at a time, so each VMI has one writer here, while VMIs
+//     proceed independently.
+//   - reconcile.go, prepare.go, stop.go, finish.go: the I/O that carries a
+//     decided step out: launch, stop, cleanup, status writes (read-modify-
+//     write with retry on Conflict, only when something changed).
+//   - monitor.go, guestagent.go: one goroutine per running VMI for QMP
+//     events and the process's exit, one for the guest agent. They only
+//     record observations and queue the VMI; the worker writes the status.
+//   - restore.go: start-up after a daemon restart: addresses are reserved
+//     from the stored statuses and every QEMU still running is reattached
+//     (same PID, nothing restarted); a VMI whose QEMU died meanwhile ends
+//     Failed with reason ProcessLost.
+//
+// Decisions:
+//   - A process's death is proven by qemu.Process.Exited (wait or pidfd),
+//     never guessed from a timeout; a QEMU whose QMP does not answer after a
+//     restart is left alone and retried, not declared dead.
+//   - The VMI's IP is allocated when it is scheduled and recorded in
+//     status.interfaces before QEMU starts, so a daemon killed mid-launch
+//     finds the address again.
+//   - Readiness: without a readinessProbe, Ready is True while Running. With
+//     one, Ready stays False (reason ReadinessProbePending) until a prober
+//     publishes a result through SetReadiness; whatever is published is
+//     kept while the VMI runs. Ready drops to False (reason Terminating) as
+//     soon as a stop or deletion begins, before the process ends.
+//   - A guest power-off ends Succeeded with reason GuestShutdown
+//     (WatchdogShutdown after a watchdog "shutdown"); KubeVirt leaves the
+//     reason empty, but an explicit reason tells users what happened.
+//   - Deletion grace: metadata.deletionGracePeriodSeconds when positive,
+//     else spec.terminationGracePeriodSeconds (default 30; 0 = at once).
+//     As for custom resources in Kubernetes, a stored 0 means "not given".
+package node
