@@ -1,16 +1,29 @@
 package cli
 
 import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+
 	"github.com/spf13/cobra"
 
 	"vigil.dev/vigil/internal/controller/vm"
 	"vigil.dev/vigil/internal/daemon"
+	"vigil.dev/vigil/internal/network"
+	"vigil.dev/vigil/internal/node"
+	"vigil.dev/vigil/internal/qemu"
 )
 
 // serveOptions are the flags of `vigil serve`.
 type serveOptions struct {
 	cfg       daemon.Config
 	logFormat string
+	// The node agent's flags.
+	node       bool
+	bridge     string
+	subnet     string
+	accel      string
+	qemuBinary string
 }
 
 func newServeCommand() *cobra.Command {
@@ -35,6 +48,11 @@ SIGTERM or SIGINT shuts it down cleanly; virtual machines keep running.`,
 	f.StringVar(&o.cfg.NodeName, "node-name", "", "name of this host as VMIs record it (default: the hostname)")
 	f.StringVar(&o.cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.BoolVar(&o.node, "node", true, "run the node agent: start the VMIs of this host as QEMU VMs (creates the bridge and nftables rules)")
+	f.StringVar(&o.bridge, "bridge", network.DefaultBridge, "host bridge the VMs' taps join")
+	f.StringVar(&o.subnet, "subnet", network.DefaultSubnet.String(), "private IPv4 subnet of the VMs; the bridge takes its first address")
+	f.StringVar(&o.accel, "accel", qemu.AccelAuto, "QEMU accelerator: auto (KVM when it really works, else TCG), kvm or tcg")
+	f.StringVar(&o.qemuBinary, "qemu", qemu.DefaultQEMUBinary, "QEMU system emulator to run VMs with")
 	return cmd
 }
 
@@ -46,5 +64,30 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	cfg := o.cfg
 	cfg.Logger = logger
 	cfg.Components = append(cfg.Components, vm.Component{Logger: logger.With("component", "vm-controller")})
+	if o.node {
+		agent, err := o.nodeAgent(logger)
+		if err != nil {
+			return err
+		}
+		cfg.Components = append(cfg.Components, agent)
+		cfg.NodeProxy = agent
+	}
 	return daemon.Run(cmd.Context(), cfg)
+}
+
+// nodeAgent builds the node agent from the flags.
+func (o *serveOptions) nodeAgent(logger *slog.Logger) (*node.Agent, error) {
+	subnet, err := netip.ParsePrefix(o.subnet)
+	if err != nil {
+		return nil, fmt.Errorf("--subnet %q: %w", o.subnet, err)
+	}
+	return node.New(node.Config{
+		NodeName:   o.cfg.NodeName,
+		DataDir:    o.cfg.DataDir,
+		Bridge:     o.bridge,
+		Subnet:     subnet,
+		Accel:      o.accel,
+		QEMUBinary: o.qemuBinary,
+		Logger:     logger.With("component", "node"),
+	})
 }

@@ -61,6 +61,9 @@ type Config struct {
 	Version string
 	// Components run once the API serves.
 	Components []Component
+	// NodeProxy reaches the node agent for the VMI console, log and
+	// guest-exec subresources; nil answers them with 503.
+	NodeProxy apiserver.NodeProxy
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -133,7 +136,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	srv, err := apiserver.New(apiserver.Config{Store: st, Logger: log, Version: cfg.Version, Token: listeners.token})
+	srv, err := apiserver.New(apiserver.Config{Store: st, Logger: log, Version: cfg.Version, Token: listeners.token,
+		Node: cfg.NodeProxy})
 	if err != nil {
 		listeners.close()
 		return err
