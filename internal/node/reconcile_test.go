@@ -112,7 +112,7 @@ func TestDeletingAFinalVMIReleasesIt(t *testing.T) {
 func TestStaleCacheDoesNotStartAgain(t *testing.T) {
 	ta := newTestAgent(t)
 	vmi := ta.step(t, ta.create(newVMI("a", "a", "nosuch")))
-	stale := vmi.DeepCopy() // Scheduled
+	stale := vmi.DeepCopy()   // Scheduled
 	failed := ta.step(t, vmi) // fails: Failed in the API
 	ta.cache.byUID[stale.UID] = stale
 	if err := ta.reconcile(context.Background(), stale.UID); err != nil {
