@@ -20,6 +20,9 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, req request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if s.respondTable(w, r, req.res, obj, nil) {
+		return
+	}
 	s.writeObject(w, req.res, http.StatusOK, obj)
 }
 
@@ -47,6 +50,9 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	if err := setListTypeMeta(req.res, list); err != nil {
 		s.writeError(w, r, apierrors.NewInternalError(err))
+		return
+	}
+	if s.respondTable(w, r, req.res, nil, list) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, list)

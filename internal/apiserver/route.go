@@ -34,7 +34,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveVersion(w, r)
 		return
 	}
-	if s.serveDiscovery(w, r) {
+	if s.serveDiscovery(w, r) || s.serveOpenAPI(w, r) {
 		return
 	}
 	segs, ok := splitPath(p)

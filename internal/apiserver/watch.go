@@ -49,6 +49,11 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		s.writeError(w, r, err)
 		return
 	}
+	table, asTable, err := wantsTable(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ctx, cancel := s.watchContext(r.Context(), p.timeout)
 	defer cancel()
 	f := newWatchFilter(req, p.sel, p.since == 0)
@@ -76,10 +81,14 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 			return
 		}
 	}
+	st := &watchStream{s: s, w: w, rc: http.NewResponseController(w), req: req}
 	w.Header().Set("Content-Type", "application/json")
+	if asTable {
+		st.transform = (&tableWatch{s: s, req: req, opts: table}).transform
+		w.Header().Set("Content-Type", table.contentType())
+	}
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	st := &watchStream{s: s, w: w, rc: http.NewResponseController(w), req: req}
 	if err := st.flush(); err != nil {
 		return
 	}
@@ -128,6 +137,9 @@ type watchStream struct {
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 	req request
+	// transform, when set, replaces each event's object (server-side
+	// printing turns it into a Table).
+	transform func(watch.EventType, runtime.Object) (runtime.Object, error)
 }
 
 // run copies store events to the client until the client leaves, the
@@ -169,6 +181,13 @@ func (st *watchStream) send(t watch.EventType, obj runtime.Object) error {
 		status.Kind, status.APIVersion = "Status", "v1"
 	} else {
 		setTypeMeta(st.req.res, obj)
+	}
+	if st.transform != nil {
+		var err error
+		if obj, err = st.transform(t, obj); err != nil {
+			st.s.log.Error("printing a watch event", "kind", st.req.res.Kind, "err", err)
+			return err
+		}
 	}
 	line, err := json.Marshal(watchEvent{Type: t, Object: obj})
 	if err != nil {
