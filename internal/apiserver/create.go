@@ -35,7 +35,7 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request, req request
 		s.writeError(w, r, err)
 		return
 	}
-	obj, err := s.decodeObject(r, req.res, body)
+	obj, err := s.decodeWrite(w, r, req.res, body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -30,7 +30,16 @@ type patcher func(current []byte) ([]byte, error)
 // the result goes through the same rules as a PUT: a patch that would make
 // the object invalid is refused (422) and stores nothing.
 func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, req request) {
+	if isApplyPatch(r) {
+		s.serveApply(w, r, req)
+		return
+	}
 	dryRun, err := parseDryRun(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	policy, err := parseFieldValidation(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -45,6 +54,7 @@ func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, req request)
 		s.writeError(w, r, err)
 		return
 	}
+	var decodeWarnings []string // of the last attempt only
 	build := func(current runtime.Object) (runtime.Object, error) {
 		cur, err := json.Marshal(current)
 		if err != nil {
@@ -56,10 +66,12 @@ func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, req request)
 		}
 		// A patch that renames the object is refused by the registry's
 		// immutability checks (422), like any other invalid change.
-		return s.decodeJSON(req.res, patched)
+		obj, warnings, err := s.decodeValidated(req.res, patched, policy)
+		decodeWarnings = warnings
+		return obj, err
 	}
-	out, warnings, err := s.update(r.Context(), req, dryRun, build)
-	addWarnings(w, warnings)
+	out, warnings, err := s.updateWith(r.Context(), req, dryRun, build, s.trackUpdate(r, req))
+	addWarnings(w, append(decodeWarnings, warnings...))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

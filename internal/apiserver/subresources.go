@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	v1 "vigil.dev/vigil/api/v1"
 	vmctl "vigil.dev/vigil/internal/controller/vm"
@@ -57,6 +58,10 @@ func (s *Server) serveKubeVirtSubresource(w http.ResponseWriter, r *http.Request
 		return
 	}
 	if err := s.applyVMAction(r, ns, name, action); err != nil {
+		if apierrors.IsNotFound(err) {
+			// KubeVirt names the resource in the singular here.
+			err = apierrors.NewNotFound(schema.GroupResource{Group: v1.GroupName, Resource: "virtualmachine"}, name)
+		}
 		s.writeError(w, r, err)
 		return
 	}

@@ -29,7 +29,7 @@ func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, req request
 		s.writeError(w, r, err)
 		return
 	}
-	obj, err := s.decodeObject(r, req.res, body)
+	obj, err := s.decodeWrite(w, r, req.res, body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, req request
 		return
 	}
 	build := func(runtime.Object) (runtime.Object, error) { return obj.DeepCopyObject(), nil }
-	out, warnings, err := s.update(r.Context(), req, dryRun, build)
+	out, warnings, err := s.updateWith(r.Context(), req, dryRun, build, s.trackUpdate(r, req))
 	addWarnings(w, warnings)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -76,6 +76,15 @@ func checkIdentity(req request, obj runtime.Object) error {
 // last finalizer is removed afterwards. With dryRun nothing is stored.
 func (s *Server) update(ctx context.Context, req request, dryRun bool,
 	build func(current runtime.Object) (runtime.Object, error)) (runtime.Object, []string, error) {
+	return s.updateWith(ctx, req, dryRun, build, nil)
+}
+
+// updateWith is update with a hook that runs on the wanted object once the
+// registry's rules passed (they restore server-owned metadata, which the
+// hook may then set: managedFields, for server-side apply).
+func (s *Server) updateWith(ctx context.Context, req request, dryRun bool,
+	build func(current runtime.Object) (runtime.Object, error),
+	after func(obj, current runtime.Object)) (runtime.Object, []string, error) {
 	var warnings []string
 	try := func(current runtime.Object) (runtime.Object, error) {
 		obj, err := build(current)
@@ -86,11 +95,15 @@ func (s *Server) update(ctx context.Context, req request, dryRun bool,
 			return nil, err
 		}
 		if req.subresource == "status" {
-			return obj, registry.BeforeStatusUpdate(req.res, obj, current)
+			err = registry.BeforeStatusUpdate(req.res, obj, current)
+		} else {
+			warnings, err = registry.BeforeUpdate(req.res, obj, current)
+			if err == nil {
+				err = s.checkServiceUpdate(req.res, obj, current)
+			}
 		}
-		warnings, err = registry.BeforeUpdate(req.res, obj, current)
-		if err == nil {
-			err = s.checkServiceUpdate(req.res, obj, current)
+		if err == nil && after != nil {
+			after(obj, current)
 		}
 		return obj, err
 	}
