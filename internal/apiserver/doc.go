@@ -17,7 +17,9 @@
 // admission chains, authn/z plugins, OpenAPI machinery and a storage layer
 // of its own; vigil serves five kinds from one store, and the few hundred
 // lines here are easier to read, test and fuzz than that framework is to
-// configure. Paths are parsed by hand (route.go) so that every malformed
+// configure. Where Kubernetes' behaviour is subtle and a library holds it,
+// the library does the work: strategic merge patch (apimachinery's
+// strategicpatch) and server-side apply (apimachinery's managedfields). Paths are parsed by hand (route.go) so that every malformed
 // path gets a Status reply rather than a router's plain-text 404.
 //
 // Behaviour worth knowing:
@@ -32,4 +34,16 @@
 //     deletion. propagationPolicy=Orphan leaves them.
 //   - Health endpoints (/healthz, /livez, /readyz) need no token on TCP; every
 //     other path does.
+//   - An unmodified kubectl works (docs/kubectl-notes.md): discovery in both
+//     forms (aggregated v2/v2beta1 negotiated by Accept, and legacy), OpenAPI
+//     v3 and v2 generated from the Go types by reflection over their json
+//     and patch tags (openapi_schema.go), server-side printing as Tables with
+//     internal/printers' columns, in lists and watches.
+//   - fieldValidation defaults to Strict (Kubernetes defaults to Warn): a
+//     typo in a manifest fails naming the field, for vigil's CLI and for
+//     kubectl, which sends Strict anyway. Warn and Ignore drop unknown fields.
+//   - Server-side apply tracks managedFields from an object's first apply on;
+//     objects only ever created and updated carry none, so their writers own
+//     nothing until then. Lists are merged by key only where the Go types'
+//     patch tags or a few known markers say so; others are atomic.
 package apiserver
