@@ -52,6 +52,7 @@ func addClientCommandsWith(root *cobra.Command, e *env) {
 		newLogsCommand(e),
 		newGuestExecCommand(e),
 		newVersionCommand(e),
+		newKubeconfigCommand(e),
 		newCompletionCommand(),
 	)
 }
