@@ -205,7 +205,7 @@ func (a *Agent) GuestAgent(uid types.UID) *qga.Client {
 // Process is the QEMU process of a running VMI; nil when there is none.
 func (a *Agent) Process(uid types.UID) *qemu.Process {
 	if st := a.state(uid); st != nil {
-		return st.proc
+		return st.process()
 	}
 	return nil
 }
@@ -215,7 +215,7 @@ func (a *Agent) Process(uid types.UID) *qemu.Process {
 // while the VMI runs and is not being stopped.
 func (a *Agent) SetReadiness(uid types.UID, r Readiness) error {
 	st := a.state(uid)
-	if st == nil || st.proc == nil {
+	if st == nil || st.process() == nil {
 		return fmt.Errorf("readiness of vmi uid %s: %w", uid, ErrNotRunning)
 	}
 	if st.update(func(o *observation) bool {
@@ -240,7 +240,7 @@ func (a *Agent) StopVMI(uid types.UID, reason, message string) error {
 		return fmt.Errorf("stopping vmi uid %s: a reason is required", uid)
 	}
 	st := a.state(uid)
-	if st == nil || st.proc == nil || st.exited() {
+	if st == nil || st.running() == nil {
 		return fmt.Errorf("stopping vmi uid %s: %w", uid, ErrNotRunning)
 	}
 	st.mu.Lock()

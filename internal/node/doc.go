@@ -25,9 +25,10 @@
 //     after 410 or a broken watch) and a keyed work queue; a key is handled
 //     by one worker at a time, so each VMI has one writer here, while VMIs
 //     proceed independently.
-//   - reconcile.go, prepare.go, stop.go, finish.go: the I/O that carries a
-//     decided step out: launch, stop, cleanup, status writes (read-modify-
-//     write with retry on Conflict, only when something changed).
+//   - reconcile.go, start.go, prepare.go, stop.go, finish.go, write.go: the
+//     I/O that carries a decided step out: launch, stop, cleanup, status
+//     writes (read-modify-write with retry on Conflict, only when something
+//     changed).
 //   - monitor.go, guestagent.go: one goroutine per running VMI for QMP
 //     events and the process's exit, one for the guest agent. They only
 //     record observations and queue the VMI; the worker writes the status.
@@ -35,6 +36,8 @@
 //     from the stored statuses and every QEMU still running is reattached
 //     (same PID, nothing restarted); a VMI whose QEMU died meanwhile ends
 //     Failed with reason ProcessLost.
+//   - proxy.go, follow.go: the API server's console, log and guest-exec
+//     subresources (apiserver.NodeProxy).
 //
 // Decisions:
 //   - A process's death is proven by qemu.Process.Exited (wait or pidfd),

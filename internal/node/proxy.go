@@ -47,7 +47,7 @@ func (a *Agent) running(namespace, name string) (*vmiState, error) {
 		return nil, apierrors.NewNotFound(resource.VirtualMachineInstances.GroupResource(), name)
 	}
 	st := a.state(vmi.UID)
-	if st == nil || st.proc == nil || st.exited() {
+	if st == nil || st.running() == nil {
 		return nil, apierrors.NewConflict(resource.VirtualMachineInstances.GroupResource(), name,
 			fmt.Errorf("VMI %s/%s is not running (phase %s)", namespace, name, vmi.Status.Phase))
 	}
@@ -124,8 +124,8 @@ func (a *Agent) Logs(ctx context.Context, namespace, name string, follow bool) (
 		return f, nil
 	}
 	var gone <-chan struct{}
-	if st := a.state(vmi.UID); st != nil && st.proc != nil {
-		gone = st.proc.Exited()
+	if st := a.state(vmi.UID); st != nil && st.process() != nil {
+		gone = st.process().Exited()
 	} else {
 		closed := make(chan struct{})
 		close(closed)

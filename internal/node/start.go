@@ -81,10 +81,6 @@ func (a *Agent) start(ctx context.Context, vmi *v1.VirtualMachineInstance) error
 	}
 	proc, err := qemu.Launch(ctx, spec, qemu.LaunchOptions{QEMUBinary: a.cfg.QEMUBinary, Logger: a.log})
 	if err != nil {
-		if a.ctx.Err() != nil { // the daemon is stopping: start again next time
-			a.removeAll(latest.UID)
-			return fmt.Errorf("launching vmi %s: %w", key(latest), err)
-		}
 		return a.failStart(ctx, latest, failWith(ReasonLaunchFailed, err))
 	}
 	st := a.newState(latest, prep.net)
@@ -95,9 +91,16 @@ func (a *Agent) start(ctx context.Context, vmi *v1.VirtualMachineInstance) error
 }
 
 // failStart removes what a failed start made and ends the VMI Failed.
+// A start cut short by the daemon's shutdown is not the VMI's failure: it
+// is only undone, and the next daemon starts the VMI again.
 func (a *Agent) failStart(ctx context.Context, vmi *v1.VirtualMachineInstance, serr *startError) error {
+	if err := a.removeAll(vmi.UID); err != nil {
+		a.log.Warn("node: removing what a failed start made", "vmi", key(vmi), "uid", vmi.UID, "err", err)
+	}
+	if a.ctx.Err() != nil {
+		return fmt.Errorf("start of vmi %s cut short by the daemon's shutdown: %w", key(vmi), serr)
+	}
 	a.log.Warn("node: vmi failed to start", "vmi", key(vmi), "uid", vmi.UID, "reason", serr.reason, "err", serr.err)
-	a.removeAll(vmi.UID)
 	f := startFailure(serr.reason, serr.err.Error())
 	st := a.newState(vmi, nil)
 	st.final = &f

@@ -57,13 +57,29 @@ func (s *vmiState) update(fn func(*observation) bool) bool {
 	return fn(&s.obs)
 }
 
-// exited reports whether the held QEMU is proven gone.
-func (s *vmiState) exited() bool {
-	if s.proc == nil {
+// process is the held QEMU, or nil. Goroutines other than the VMI's worker
+// read it through here: the worker drops it once QEMU has ended.
+func (s *vmiState) process() *qemu.Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc
+}
+
+// running returns the held QEMU if it has not ended, else nil.
+func (s *vmiState) running() *qemu.Process {
+	if p := s.process(); p != nil && !procExited(p) {
+		return p
+	}
+	return nil
+}
+
+// procExited reports whether p is proven gone.
+func procExited(p *qemu.Process) bool {
+	if p == nil {
 		return false
 	}
 	select {
-	case <-s.proc.Exited():
+	case <-p.Exited():
 		return true
 	default:
 		return false
@@ -75,7 +91,7 @@ func (s *vmiState) facts(f *facts) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f.Held = s.proc != nil
-	f.Exited = s.exited()
+	f.Exited = procExited(s.proc)
 	f.StopRequested = s.intent.Reason != ""
 	f.FinalPending = s.final != nil
 	f.Orphan = s.orphan

@@ -188,3 +188,35 @@ func TestSetConditionTransitionTime(t *testing.T) {
 		t.Error("a status change did not move the transition time")
 	}
 }
+
+func TestPublishedReadinessSurvivesARestart(t *testing.T) {
+	ready := func(status corev1.ConditionStatus, reason string) func(*v1.VirtualMachineInstance) {
+		return func(vmi *v1.VirtualMachineInstance) {
+			vmi.Status.Conditions = []v1.VirtualMachineInstanceCondition{{Type: v1.VirtualMachineInstanceReady, Status: status, Reason: reason}}
+		}
+	}
+	tests := []struct {
+		name string
+		vmi  *v1.VirtualMachineInstance
+		want *Readiness
+	}{
+		{"no probe", vmiIn(v1.Running, "n", ready(corev1.ConditionTrue, "")), nil},
+		{"probe said ready", vmiIn(v1.Running, "n", withReadinessProbe, ready(corev1.ConditionTrue, "")), &Readiness{Ready: true}},
+		{"probe said not ready", vmiIn(v1.Running, "n", withReadinessProbe, ready(corev1.ConditionFalse, "ReadinessProbeFailed")),
+			&Readiness{Reason: "ReadinessProbeFailed"}},
+		{"node's own pending", vmiIn(v1.Running, "n", withReadinessProbe, ready(corev1.ConditionFalse, ReasonReadinessProbePending)), nil},
+		{"not running yet", vmiIn(v1.Scheduled, "n", withReadinessProbe, ready(corev1.ConditionFalse, v1.GuestNotRunningReason)), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := publishedReadiness(tt.vmi)
+			if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			// Fed back into the status, nothing changes.
+			if got != nil && applyRunning(tt.vmi, runningInputs{Obs: observation{Readiness: got}, Now: t0}) {
+				t.Error("the restored readiness changed the Ready condition")
+			}
+		})
+	}
+}

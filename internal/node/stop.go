@@ -6,6 +6,7 @@ import (
 	"time"
 
 	v1 "vigil.dev/vigil/api/v1"
+	"vigil.dev/vigil/internal/qemu"
 )
 
 // graceFor is how long a stopping guest may take to power off: the
@@ -54,9 +55,10 @@ func (a *Agent) terminate(ctx context.Context, vmi *v1.VirtualMachineInstance, s
 	}
 	st.log.Info("node: stopping the vmi", "grace", grace, "deleting", vmi.DeletionTimestamp != nil)
 	a.stops.Add(1)
+	proc := st.proc // the worker's own read; runStop must not race finish
 	go func() {
 		defer a.stops.Done()
-		a.runStop(st, grace)
+		a.runStop(st, proc, grace)
 	}()
 	return nil
 }
@@ -64,8 +66,8 @@ func (a *Agent) terminate(ctx context.Context, vmi *v1.VirtualMachineInstance, s
 // runStop stops the QEMU: ACPI power button, grace, SIGKILL. Its exit is
 // seen by the monitor, which queues the VMI. A daemon shutdown cuts the
 // wait short and leaves QEMU running; the next daemon resumes a deletion.
-func (a *Agent) runStop(st *vmiState, grace time.Duration) {
-	if err := st.proc.Shutdown(a.ctx, grace); err != nil {
+func (a *Agent) runStop(st *vmiState, proc *qemu.Process, grace time.Duration) {
+	if err := proc.Shutdown(a.ctx, grace); err != nil {
 		if a.ctx.Err() == nil {
 			st.log.Error("node: stopping qemu failed", "err", err)
 		}
