@@ -65,7 +65,13 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 	case netns == "":
 		netns = NewNetns(t)
 	}
-	dir := t.TempDir()
+	// A short directory: VM sockets live under the data dir, and Unix
+	// socket paths are limited to 107 bytes.
+	dir, err := os.MkdirTemp("", "vigil-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	d := &Daemon{
 		t: t, Bin: bin, Netns: netns,
 		DataDir: filepath.Join(dir, "data"),
