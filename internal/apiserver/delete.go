@@ -128,12 +128,14 @@ func (s *Server) markDeleted(ctx context.Context, req request, opts *metav1.Dele
 			return current, nil
 		}
 		now := metav1.NewTime(s.now())
-		grace := int64(0)
-		if opts.GracePeriodSeconds != nil && *opts.GracePeriodSeconds > 0 {
-			grace = *opts.GracePeriodSeconds
-		}
 		m.SetDeletionTimestamp(&now)
-		m.SetDeletionGracePeriodSeconds(&grace)
+		// The grace period is recorded only when the request gives one, so
+		// that whoever finalizes the object (the node, for a VMI) can tell
+		// "stop at once" (0) from "use the object's own grace period" (nil).
+		if g := opts.GracePeriodSeconds; g != nil && *g >= 0 {
+			grace := *g
+			m.SetDeletionGracePeriodSeconds(&grace)
+		}
 		return current, nil
 	})
 	return into, err

@@ -88,3 +88,27 @@ func TestFinalizedVMDeletesItsVMIWhenRemoved(t *testing.T) {
 	e.do("GET", e.vmPath("held"), "", nil).must(t, 404)
 	e.do("GET", e.vmiPath("held"), "", nil).must(t, 404)
 }
+
+// The grace period is recorded only when the DELETE gives one: 0 (stop at
+// once) and "not given" (use the object's own) must stay apart.
+func TestDeleteGracePeriodRecordedOnlyWhenGiven(t *testing.T) {
+	e := newEnv(t)
+	for name, body := range map[string]string{"given0": `{"gracePeriodSeconds":0}`, "absent": `{}`} {
+		vmi := vmiJSON(name)
+		vmi["metadata"].(map[string]any)["finalizers"] = []string{"vigil.dev/node"}
+		e.do("POST", e.vmiPath(), "application/json", vmi).must(t, 201)
+		var marked v1.VirtualMachineInstance
+		e.do("DELETE", e.vmiPath(name), "application/json", body).must(t, 200).into(t, &marked)
+		g := marked.DeletionGracePeriodSeconds
+		switch name {
+		case "given0":
+			if g == nil || *g != 0 {
+				t.Errorf("gracePeriodSeconds 0: recorded %v, want 0", g)
+			}
+		case "absent":
+			if g != nil {
+				t.Errorf("no grace period given: recorded %d, want none", *g)
+			}
+		}
+	}
+}

@@ -54,7 +54,7 @@
 //   - A guest power-off ends Succeeded with reason GuestShutdown
 //     (WatchdogShutdown after a watchdog "shutdown"); KubeVirt leaves the
 //     reason empty, but an explicit reason tells users what happened.
-//   - Deletion grace: metadata.deletionGracePeriodSeconds when positive,
+//   - Deletion grace: metadata.deletionGracePeriodSeconds when the DELETE gave one,
 //     else spec.terminationGracePeriodSeconds (default 30; 0 = at once).
-//     As for custom resources in Kubernetes, a stored 0 means "not given".
+//     The API server records the grace only when the DELETE gives one.
 package node

@@ -91,7 +91,8 @@ func TestGraceFor(t *testing.T) {
 		{"spec zero: at once", i64(0), nil, false, 0},
 		{"negative spec counts as zero", i64(-3), nil, false, 0},
 		{"deletion grace overrides", i64(5), i64(90), true, 90 * time.Second},
-		{"deletion grace 0 means not given", i64(5), i64(0), true, 5 * time.Second},
+		{"deletion grace 0 stops at once", i64(5), i64(0), true, 0},
+		{"no deletion grace given: the spec's", i64(5), nil, true, 5 * time.Second},
 		{"deletion grace ignored when not deleting", i64(5), i64(90), false, 5 * time.Second},
 	}
 	for _, tt := range tests {

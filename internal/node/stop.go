@@ -10,11 +10,11 @@ import (
 )
 
 // graceFor is how long a stopping guest may take to power off: the
-// deletion's grace period when one was given (positive), else
+// deletion's grace period when the DELETE gave one (0 stops at once), else
 // spec.terminationGracePeriodSeconds (default 30 s; 0 stops at once).
 func graceFor(vmi *v1.VirtualMachineInstance) time.Duration {
 	if vmi.DeletionTimestamp != nil {
-		if g := vmi.DeletionGracePeriodSeconds; g != nil && *g > 0 {
+		if g := vmi.DeletionGracePeriodSeconds; g != nil && *g >= 0 {
 			return time.Duration(*g) * time.Second
 		}
 	}

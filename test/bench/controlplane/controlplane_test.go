@@ -26,7 +26,7 @@ func BenchmarkControlPlane(b *testing.B) {
 
 func run(b *testing.B, n int) {
 	start := time.Now()
-	d := framework.StartDaemon(b, framework.Options{})
+	d := framework.StartDaemon(b, framework.Options{Args: []string{"--node=false"}})
 	ready := time.Since(start)
 	time.Sleep(2 * time.Second) // let start-up garbage settle before reading RSS
 	idle := rssKiB(b, d.PID())

@@ -18,7 +18,7 @@ import (
 // startDaemon runs a control-plane-only daemon for one test.
 func startDaemon(t *testing.T) *framework.Daemon {
 	t.Helper()
-	return framework.StartDaemon(t, framework.Options{})
+	return framework.StartDaemon(t, framework.Options{Args: []string{"--node=false"}})
 }
 
 // seed reads one of the seed's manifests, verbatim.
