@@ -213,3 +213,22 @@ func TestDiscoveredSubresourcesAreServed(t *testing.T) {
 		}
 	}
 }
+
+// kubectl asks for the namespace after an object's 404: every namespace
+// exists in vigil.
+func TestEveryNamespaceExists(t *testing.T) {
+	e := newEnv(t)
+	var ns struct {
+		Kind     string            `json:"kind"`
+		Metadata metav1.ObjectMeta `json:"metadata"`
+		Status   struct{ Phase string }
+	}
+	e.do("GET", "/api/v1/namespaces/anything", "", nil).must(t, 200).into(t, &ns)
+	if ns.Kind != "Namespace" || ns.Metadata.Name != "anything" || ns.Status.Phase != "Active" {
+		t.Errorf("namespace %+v", ns)
+	}
+	e.do("DELETE", "/api/v1/namespaces/anything", "", nil).must(t, 405)
+	e.do("GET", "/api/v1/namespaces/..", "", nil).must(t, 400)
+	// Objects of a namespace are still served under it.
+	e.do("GET", "/api/v1/namespaces/anything/services", "", nil).must(t, 200)
+}

@@ -48,6 +48,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if s.serveNamespace(w, r, segs) {
+		return
+	}
 	req, err := parseResourcePath(segs)
 	if err != nil {
 		s.writeError(w, r, err)
