@@ -108,6 +108,9 @@ func (a *Agent) Run(ctx context.Context, socket string) error {
 // image store.
 func (a *Agent) setup(ctx context.Context, socket string) error {
 	a.ctx = ctx
+	if err := a.cfg.prepareVMIsBase(); err != nil {
+		return err
+	}
 	a.api = a.cfg.API
 	if a.api == nil {
 		c, err := client.New(client.Config{Server: "unix://" + socket, UserAgent: "vigil/node"})

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -143,7 +145,60 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// Unix socket paths hold at most 107 bytes (sun_path is 108 with its NUL);
+// a VMI's sockets live in its run directory.
+const (
+	maxSocketPath = 107
+	uidLen        = 36 // a UUID in its text form
+	// shortLinks holds short symlinks to run-directory parents whose own
+	// path is too long for the sockets inside them.
+	shortLinks = "/run/vigil/vmis"
+)
+
+// vmisBase is the directory that holds the VMIs' run directories:
+// <data-dir>/vmis, or, when that path is too long for the sockets in it, a
+// short symlink to it under /run/vigil/vmis named by a hash of the data
+// dir — deterministic, so a restarted daemon finds its VMs again.
+func (c Config) vmisBase() string {
+	base := filepath.Join(c.DataDir, vmisDir)
+	if abs, err := filepath.Abs(base); err == nil {
+		base = abs
+	}
+	if len(base)+1+uidLen+1+len(qemu.ConsoleSocket) <= maxSocketPath {
+		return base
+	}
+	sum := sha256.Sum256([]byte(base))
+	return filepath.Join(shortLinks, hex.EncodeToString(sum[:6]))
+}
+
+// prepareVMIsBase creates <data-dir>/vmis and, when vmisBase is a short
+// link, the link to it.
+func (c Config) prepareVMIsBase() error {
+	base, err := filepath.Abs(filepath.Join(c.DataDir, vmisDir))
+	if err != nil {
+		return fmt.Errorf("node: run directories: %w", err)
+	}
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return fmt.Errorf("node: run directories: %w", err)
+	}
+	link := c.vmisBase()
+	if link == base {
+		return nil
+	}
+	if target, err := os.Readlink(link); err == nil && target == base {
+		return nil
+	}
+	if err := os.MkdirAll(shortLinks, 0o755); err != nil {
+		return fmt.Errorf("node: run directories: %w", err)
+	}
+	_ = os.Remove(link)
+	if err := os.Symlink(base, link); err != nil {
+		return fmt.Errorf("node: run directories: short link for %s: %w", base, err)
+	}
+	return nil
+}
+
 // runDir is the run directory of the VMI with uid.
 func (c Config) runDir(uid string) string {
-	return filepath.Join(c.DataDir, vmisDir, uid)
+	return filepath.Join(c.vmisBase(), uid)
 }

@@ -109,3 +109,21 @@ func TestGraceFor(t *testing.T) {
 		})
 	}
 }
+
+// A data dir whose run directories would hold socket paths over 107 bytes is
+// reached through a short, deterministic link; a short one is used as it is.
+func TestRunDirFitsUnixSockets(t *testing.T) {
+	short := Config{DataDir: "/var/lib/vigil"}
+	if got := short.runDir("0123456789abcdef0123456789abcdef0123"); got != "/var/lib/vigil/vmis/0123456789abcdef0123456789abcdef0123" {
+		t.Errorf("short data dir: run dir %s", got)
+	}
+	long := Config{DataDir: "/tmp/" + strings.Repeat("x", 80)}
+	uid := "0123456789abcdef0123456789abcdef0123"
+	dir := long.runDir(uid)
+	if n := len(dir + "/console.sock"); n > maxSocketPath {
+		t.Errorf("long data dir: socket path of %d bytes: %s", n, dir)
+	}
+	if !strings.HasPrefix(dir, shortLinks+"/") || dir != long.runDir(uid) {
+		t.Errorf("long data dir: run dir %s is not a stable short link", dir)
+	}
+}
