@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -35,66 +34,9 @@ func startDaemon(t *testing.T) *framework.Daemon {
 	}})
 }
 
-// webServer is cloud-config that starts an HTTP server on port 1500 whose
-// /healthz answers 200 only with "Custom-Header: Awesome" (403 without).
-const webServer = `#cloud-config
-write_files:
-- path: /usr/local/bin/healthz
-  permissions: "0755"
-  content: |
-    #!/bin/sh
-    read -r method path proto
-    ok=0
-    while IFS= read -r line; do
-      line=$(printf '%s' "$line" | tr -d '\r')
-      [ -z "$line" ] && break
-      name=$(printf '%s' "${line%%:*}" | tr 'A-Z' 'a-z')
-      value=$(printf '%s' "${line#*:}" | sed 's/^ *//')
-      [ "$name" = custom-header ] && [ "$value" = Awesome ] && ok=1
-    done
-    if [ "$ok" = 1 ]; then
-      printf 'HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n'
-    else
-      printf 'HTTP/1.0 403 Forbidden\r\nContent-Length: 10\r\n\r\nforbidden\n'
-    fi
-runcmd:
-- [sh, -c, "nc -ll -p 1500 -e /usr/local/bin/healthz >/dev/null 2>&1 &"]
-`
-
-// vmManifest is a tiny-guest VM with the given run strategy and user-data.
-func vmManifest(name, strategy, userData string) []byte {
-	indented := "            " + strings.ReplaceAll(strings.TrimRight(userData, "\n"), "\n", "\n            ")
-	return []byte(fmt.Sprintf(`apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata:
-  name: %[1]s
-spec:
-  runStrategy: %[2]s
-  template:
-    metadata:
-      labels:
-        app: %[1]s
-    spec:
-      terminationGracePeriodSeconds: 10
-      domain:
-        memory:
-          guest: 192Mi
-        firmware:
-          kernelBoot:
-            kernelArgs: console=ttyS0 panic=-1
-            container:
-              image: tiny
-        devices:
-          disks:
-          - name: cloudinit
-            disk:
-              bus: virtio
-      volumes:
-      - name: cloudinit
-        cloudInitNoCloud:
-          userData: |
-%[3]s
-`, name, strategy, indented))
+// vmManifest is a tiny-guest VM serving HTTP on port 1500.
+func vmManifest(name, strategy string) []byte {
+	return framework.VMSpec{Name: name, Strategy: strategy, UserData: framework.WebServer(200)}.Manifest()
 }
 
 // running waits for the VM's VMI (other than `not`) to be Running with an IP

@@ -19,7 +19,7 @@ import (
 func TestManualVMLifecycle(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t)
-	d.MustVigil(vmManifest("manual", "Manual", webServer), "create", "-f", "-")
+	d.MustVigil(vmManifest("manual", "Manual"), "create", "-f", "-")
 	d.MustVigil(nil, "start", "manual")
 	vmi := running(t, d, "manual", "")
 	ip := framework.IP(vmi)
@@ -81,7 +81,7 @@ func TestManualVMLifecycle(t *testing.T) {
 func TestAlwaysVMRestartSafetyAndReplacement(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t)
-	d.MustVigil(vmManifest("always", "Always", webServer), "create", "-f", "-")
+	d.MustVigil(vmManifest("always", "Always"), "create", "-f", "-")
 	first := running(t, d, "always", "")
 	pid := framework.QEMUPid(string(first.UID))
 	if pid == 0 {
