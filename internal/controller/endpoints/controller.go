@@ -75,6 +75,7 @@ type Controller struct {
 	vmis  *informer.Informer[*v1.VirtualMachineInstance]
 	eps   *informer.Informer[*corev1.Endpoints]
 	queue *informer.Queue
+	index VMIIndex
 
 	mu       sync.Mutex
 	failures map[string]int // consecutive failed syncs, by Service key
@@ -92,12 +93,12 @@ func New(api API, opts Options) *Controller {
 	return c
 }
 
-// vmiChanged queues every Service of the VMI's namespace: its labels may
-// have changed, so the Services that selected it before must look too,
-// and Derive skips the others cheaply.
+// vmiChanged queues the Services that select the VMI now or did before
+// (its labels may have changed).
 func (c *Controller) vmiChanged(vmi *v1.VirtualMachineInstance) {
-	for _, s := range c.svcs.Cache().List(vmi.Namespace) {
-		c.queue.Add(informer.Key(s))
+	_, present := c.vmis.Cache().Get(informer.Key(vmi))
+	for _, key := range c.index.Changed(vmi, !present, c.svcs.Cache().List(vmi.Namespace)) {
+		c.queue.Add(key)
 	}
 }
 

@@ -20,7 +20,7 @@
 // Around them a thin loop: informers (internal/controller/informer) for
 // Services, VMIs and Endpoints, a keyed queue of Services, workers that
 // Sync one Service at a time and retry with backoff. A VMI change queues
-// every Service of its namespace. It talks to the API only through the API
+// the Services that select it now or did before (VMIIndex). It talks to the API only through the API
 // interface; it must not touch the store, the VMIs or the network. A
 // Service without a selector is left alone: its Endpoints are the user's.
 package endpoints
