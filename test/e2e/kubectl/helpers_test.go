@@ -20,7 +20,8 @@ const (
 	// apiAddr is the daemon's HTTPS listener. The daemon has a network
 	// namespace of its own, so a fixed port is always free.
 	apiAddr = "127.0.0.1:6443"
-	// commandTimeout bounds one kubectl run (real I/O: generous).
+	// commandTimeout bounds one kubectl run (real I/O: generous); a test
+	// whose kubectl waits longer on purpose sets kube.timeout.
 	commandTimeout = 90 * time.Second
 )
 
@@ -31,6 +32,7 @@ type kube struct {
 	kubectl    string
 	kubeconfig string
 	cacheDir   string
+	timeout    time.Duration // of each kubectl run
 }
 
 // kubectlBinary finds kubectl, or skips: hack/deps.sh installs it.
@@ -51,7 +53,8 @@ func startKube(t *testing.T, opts framework.Options) *kube {
 	opts.Args = append([]string{"--listen-tcp", apiAddr}, opts.Args...)
 	d := framework.StartDaemon(t, opts)
 	dir := t.TempDir()
-	k := &kube{t: t, d: d, kubectl: bin, kubeconfig: filepath.Join(dir, "kubeconfig"), cacheDir: filepath.Join(dir, "cache")}
+	k := &kube{t: t, d: d, kubectl: bin, kubeconfig: filepath.Join(dir, "kubeconfig"),
+		cacheDir: filepath.Join(dir, "cache"), timeout: commandTimeout}
 	cfg := d.MustVigil(nil, "kubeconfig", "--data-dir", d.DataDir, "--server", "https://"+apiAddr)
 	if err := os.WriteFile(k.kubeconfig, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -89,7 +92,7 @@ type result struct {
 // run runs kubectl with stdin (may be nil).
 func (k *kube) run(stdin []byte, args ...string) result {
 	k.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
 	defer cancel()
 	argv := k.argv(args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -106,6 +109,9 @@ func (k *kube) run(stdin []byte, args ...string) result {
 		r.code = ee.ExitCode()
 	case err != nil:
 		k.t.Fatalf("running kubectl %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		k.t.Fatalf("kubectl %s did not finish within %s", strings.Join(args, " "), k.timeout)
 	}
 	return r
 }
@@ -140,7 +146,7 @@ type stream struct {
 // start runs kubectl in the background until the test ends.
 func (k *kube) start(args ...string) *stream {
 	k.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
 	argv := k.argv(args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	out, err := cmd.StdoutPipe()

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"vigil.dev/vigil/test/e2e/framework"
 )
@@ -43,6 +44,7 @@ func TestKubectlWaitOnARealVM(t *testing.T) {
 		t.Skipf("set %s=1 to run: it boots the tiny guest and needs the node agent and its probes", realVMEnv)
 	}
 	k := startKube(t, framework.Options{Tiny: true})
+	k.timeout = 5 * time.Minute // kubectl wait's own --timeout is 4m
 	k.must([]byte(probedVM), "apply", "-f", "-")
 	// A tiny guest boots in seconds with KVM and in about a minute under
 	// TCG on a busy machine; the probe then needs its agent.
