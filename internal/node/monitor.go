@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -78,8 +80,54 @@ func (a *Agent) watchdogFired(st *vmiState, ev qmp.Event) {
 		return true
 	})
 	st.log.Warn("node: watchdog fired", "action", d.Action)
-	a.rec.Event(a.eventObject(st), corev1.EventTypeWarning, EventWatchdogFired, "Watchdog fired, action: "+d.Action)
+	obj := a.eventObject(st)
+	msg := "Watchdog fired, action: " + d.Action
+	a.rec.Event(obj, corev1.EventTypeWarning, EventWatchdogFired, msg)
+	if vm := ownerVM(obj); vm != nil {
+		a.rec.Event(vm, corev1.EventTypeWarning, EventWatchdogFired, msg)
+	}
+	if d.Action == string(v1.WatchdogActionShutdown) {
+		if vmi, ok := obj.(*v1.VirtualMachineInstance); ok {
+			go a.watchShutdown(st, st.process(), graceFor(vmi))
+		}
+	}
 	a.queue.Add(st.uid)
+}
+
+// watchShutdown follows a watchdog "shutdown": QEMU pressed the ACPI power
+// button, and a guest too hung to obey keeps running. vigil takes no action
+// the user did not choose; after the grace period it says so in a Warning
+// event, so the firing is not silently lost.
+func (a *Agent) watchShutdown(st *vmiState, proc *qemu.Process, grace time.Duration) {
+	if proc == nil {
+		return
+	}
+	select {
+	case <-proc.Exited():
+		return
+	case <-a.cfg.Clock.After(grace):
+	}
+	st.log.Warn("node: guest ignored the watchdog's shutdown", "grace", grace)
+	a.rec.Event(a.eventObject(st), corev1.EventTypeWarning, EventWatchdogShutdownIgnored,
+		fmt.Sprintf("The watchdog fired with action shutdown, but the guest did not shut down within %s; "+
+			"it keeps running (use action poweroff or reset to act on a hung guest)", grace))
+}
+
+// ownerVM is the VirtualMachine that controls a VMI (events about the VMI
+// that matter to the VM are told there too), or nil.
+func ownerVM(obj runtime.Object) *v1.VirtualMachine {
+	vmi, ok := obj.(*v1.VirtualMachineInstance)
+	if !ok {
+		return nil
+	}
+	for _, ref := range vmi.OwnerReferences {
+		if ref.Kind == "VirtualMachine" && ref.Controller != nil && *ref.Controller {
+			vm := &v1.VirtualMachine{}
+			vm.Namespace, vm.Name, vm.UID = vmi.Namespace, ref.Name, ref.UID
+			return vm
+		}
+	}
+	return nil
 }
 
 // checkPaused asks QEMU whether the vCPUs are paused after a STOP or

@@ -15,6 +15,8 @@ const (
 	EventStarted       = "Started"
 	EventStopped       = "Stopped"
 	EventWatchdogFired = "WatchdogFired"
+	// EventWatchdogShutdownIgnored: a watchdog "shutdown" the guest did not obey.
+	EventWatchdogShutdownIgnored = "WatchdogShutdownIgnored"
 
 	messageStarted  = "VirtualMachineInstance started."
 	messageShutDown = "The VirtualMachineInstance was shut down."
