@@ -114,6 +114,9 @@ type VirtualMachineInstanceStatus struct {
 	GuestOSInfo               VirtualMachineInstanceGuestOSInfo                `json:"guestOSInfo,omitempty"`
 	// Watchdog counts the firings of the VMI's watchdog device. (vigil; KubeVirt shows none.)
 	Watchdog *WatchdogStatus `json:"watchdog,omitempty"`
+	// Probes is what the node's probe engine knows of each probe of the VMI, readiness first.
+	// (vigil; KubeVirt shows none.) Written when a result changes; run counts at most every 10 s.
+	Probes []ProbeStatus `json:"probes,omitempty"`
 }
 
 // VirtualMachineInstanceNetworkInterface is one guest interface as seen by the node.
@@ -143,4 +146,41 @@ type WatchdogStatus struct {
 	Firings    int32        `json:"firings"`
 	LastAction string       `json:"lastAction,omitempty"`
 	LastFired  *metav1.Time `json:"lastFired,omitempty"`
+}
+
+// ProbeStatus is the node's view of one probe of a running VMI. (vigil)
+type ProbeStatus struct {
+	// Kind is Readiness or Liveness.
+	Kind string `json:"kind"`
+	// Handler is httpGet, tcpSocket, guestAgentPing or exec.
+	Handler string `json:"handler"`
+	// The timing the node runs, after defaults.
+	InitialDelaySeconds int32 `json:"initialDelaySeconds"`
+	TimeoutSeconds      int32 `json:"timeoutSeconds"`
+	PeriodSeconds       int32 `json:"periodSeconds"`
+	SuccessThreshold    int32 `json:"successThreshold"`
+	FailureThreshold    int32 `json:"failureThreshold"`
+	// Result is the published result, Success or Failure: what Ready shows (readiness) or what stopped
+	// the VMI (liveness).
+	Result string `json:"result"`
+	// LastResult is the last probe's outcome: Success, Warning, Failure, or Error when the probe could
+	// not run at all; empty before the first probe.
+	LastResult string `json:"lastResult,omitempty"`
+	// LastOutput is what the last probe said (an error, a status code, a command's output), bounded.
+	LastOutput string `json:"lastOutput,omitempty"`
+	// Run is the current streak of equal results (Warning counts as Success).
+	Run *ProbeRun `json:"run,omitempty"`
+	// LastProbeTime is when the last probe started.
+	LastProbeTime *metav1.Time `json:"lastProbeTime,omitempty"`
+	// LastTransitionTime is when Result last changed.
+	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
+	// State is Probing, Suppressed (guestAgentPing answered for the guest while the VMI is paused),
+	// OnHold (liveness failed; the VMI is being stopped) or Stopped (the VMI is going away).
+	State string `json:"state,omitempty"`
+}
+
+// ProbeRun is a streak of equal probe results. (vigil)
+type ProbeRun struct {
+	Result string `json:"result"`
+	Count  int32  `json:"count"`
 }
