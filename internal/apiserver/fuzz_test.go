@@ -45,6 +45,11 @@ func FuzzServeHTTP(f *testing.F) {
 		{"GET", "/apis/kubevirt.io/v1/namespaces/fuzz/virtualmachines?limit=1&continue=%%%", "", ""},
 		{"OPTIONS", "/version", "", ""},
 		{"GET", "/api/v1/namespaces/a%2Fb/services/..", "", ""},
+		{"PATCH", "/apis/kubevirt.io/v1/namespaces/fuzz/virtualmachines/fz?fieldManager=f", applyPatch, "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nspec: {runStrategy: Manual}"},
+		{"PATCH", "/api/v1/namespaces/fuzz/services/s?fieldManager=f&force=1&fieldValidation=Warn", applyPatch, `{"apiVersion":"v1","kind":"Service","spec":{"ports":[{"port":1},{"port":1}]}}`},
+		{"POST", "/api/v1/namespaces/fuzz/events?fieldValidation=Ignore", "application/json", `{"metadata":{"name":"e"},"x":{"y":[1]}}`},
+		{"GET", "/openapi/v3/apis/kubevirt.io/v1?hash=x", "", ""},
+		{"GET", "/api/v1/namespaces/fuzz", "", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.target, s.ct, []byte(s.body))
