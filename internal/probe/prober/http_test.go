@@ -145,6 +145,18 @@ func TestHTTPRedirectToSameHostOtherPortIsFollowed(t *testing.T) {
 	}
 }
 
+func TestHTTPRedirectToHTTPSOnSameHostIsFollowed(t *testing.T) {
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/secure" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer secure.Close()
+	s := httptest.NewServer(http.RedirectHandler(secure.URL+"/secure", http.StatusMovedPermanently))
+	defer s.Close()
+	want(t, run(t, newHTTP(t, corev1.HTTPGetAction{}, httpTarget(t, s)), probeTimeout), Success, "")
+}
+
 func TestHTTPBodyIsBounded(t *testing.T) {
 	big := strings.Repeat("x", 1<<20)
 	t.Run("success with a large body", func(t *testing.T) {

@@ -34,20 +34,23 @@ var _ Prober = (*httpProber)(nil)
 // is followed (at most maxRequests requests in all, then Failure); any
 // other 3xx, including a redirect to another host, is Warning; everything
 // else is Failure "HTTP probe failed with statuscode: N". HTTPS does not
-// verify the certificate.
+// verify the certificate. Output is empty on Success (the body is read
+// but only a Warning quotes it) and the error text on a failed exchange.
 func NewHTTP(action *corev1.HTTPGetAction, target Target, opts HTTPOptions) (Prober, error) {
 	req, err := newRequest(action, target, opts)
 	if err != nil {
 		return nil, err
 	}
-	p := &httpProber{req: req, raw: req.serialise(req.url, req.host)}
-	if req.url.Scheme == "https" {
-		p.tls = &tls.Config{
+	return &httpProber{
+		req: req,
+		raw: req.serialise(req.url, req.host),
+		// Built even for plain HTTP: a redirect may lead to HTTPS on the
+		// same host, and one config serves every hop (same hostname).
+		tls: &tls.Config{
 			InsecureSkipVerify: true, // the guest's certificate is its own business
 			ServerName:         serverName(req.url.Hostname()),
-		}
-	}
-	return p, nil
+		},
+	}, nil
 }
 
 func (p *httpProber) Probe(ctx context.Context) Outcome {
