@@ -44,6 +44,7 @@ func addClientCommandsWith(root *cobra.Command, e *env) {
 		newDeleteCommand(e),
 		newGetCommand(e),
 		newDescribeCommand(e),
+		newExposeCommand(e),
 		newVMActionCommand(e, "start"),
 		newVMActionCommand(e, "stop"),
 		newVMActionCommand(e, "restart"),

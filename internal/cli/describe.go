@@ -22,12 +22,12 @@ import (
 
 func newDescribeCommand(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "describe (vm|vmi) [NAME...]",
-		Short: "Show a readable summary of VirtualMachines or their instances, with their events",
+		Use:   "describe (vm|vmi|svc) [NAME...]",
+		Short: "Show a readable summary of VirtualMachines, their instances or Services, with their events",
 		Long: "Show metadata, run strategy and status, probes with their timing after defaults, the watchdog, " +
-			"the boot source and volumes, conditions and the object's events. Without a name, every object " +
-			"of the namespace is described.",
-		Example:           "  vigil describe vm myvm\n  vigil describe vmi/myvm",
+			"the boot source and volumes, conditions and the object's events; for a Service its addresses, " +
+			"ports and endpoints (ready and not ready). Without a name, every object of the namespace is described.",
+		Example:           "  vigil describe vm myvm\n  vigil describe vmi/myvm\n  vigil describe svc web",
 		ValidArgsFunction: completeTypes,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDescribe(cmd, e, args)
@@ -40,8 +40,8 @@ func runDescribe(cmd *cobra.Command, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if r != resource.VirtualMachines && r != resource.VirtualMachineInstances {
-		return fmt.Errorf("describe shows virtualmachines (vm) and virtualmachineinstances (vmi), not %s", r.Resource)
+	if r != resource.VirtualMachines && r != resource.VirtualMachineInstances && r != resource.Services {
+		return fmt.Errorf("describe shows virtualmachines (vm), virtualmachineinstances (vmi) and services (svc), not %s", r.Resource)
 	}
 	c, err := e.client(cmd)
 	if err != nil {
@@ -55,8 +55,12 @@ func runDescribe(cmd *cobra.Command, e *env, args []string) error {
 		if i > 0 {
 			fprintf(cmd.OutOrStdout(), "\n\n")
 		}
-		events, evErr := objectEvents(cmd.Context(), c, r, obj)
-		describeObject(cmd.OutOrStdout(), obj, events, evErr, e.now())
+		rel := related{}
+		rel.events, rel.eventsErr = objectEvents(cmd.Context(), c, r, obj)
+		if svc, ok := obj.(*corev1.Service); ok {
+			rel.endpoints, rel.endpointsErr = serviceEndpoints(cmd.Context(), c, svc)
+		}
+		describeObject(cmd.OutOrStdout(), obj, rel, e.now())
 	}
 	if !ok {
 		return failed()
@@ -109,17 +113,28 @@ func objectEvents(ctx context.Context, c *client.Client, r *resource.Info, obj r
 	return list.Items, nil
 }
 
-// describeObject writes the summary of a VM or VMI. It is a pure function
-// of its inputs.
-func describeObject(out io.Writer, obj runtime.Object, events []corev1.Event, evErr error, now time.Time) {
+// related is what describe shows besides the object: its events and, for
+// a Service, its Endpoints (nil when there are none).
+type related struct {
+	events       []corev1.Event
+	eventsErr    error
+	endpoints    *corev1.Endpoints
+	endpointsErr error
+}
+
+// describeObject writes the summary of a VM, VMI or Service. It is a pure
+// function of its inputs.
+func describeObject(out io.Writer, obj runtime.Object, rel related, now time.Time) {
 	d := newDescriber(out)
 	switch o := obj.(type) {
 	case *v1.VirtualMachine:
 		describeVM(d, o, now)
 	case *v1.VirtualMachineInstance:
 		describeVMI(d, o, now)
+	case *corev1.Service:
+		describeService(d, o, rel.endpoints, rel.endpointsErr, now)
 	}
-	d.events(events, evErr, now)
+	d.events(rel.events, rel.eventsErr, now)
 	d.flush()
 }
 

@@ -96,9 +96,9 @@ func TestDescribeVMIAndErrors(t *testing.T) {
 			t.Errorf("describe vmi lacks %s\n%s", want, res.stdout)
 		}
 	}
-	res = run(t, f, "", "describe", "svc", "x")
+	res = run(t, f, "", "describe", "ev", "x")
 	if res.err == nil || !strings.Contains(res.err.Error(), "describe shows virtualmachines") {
-		t.Errorf("describe svc: %v", res.err)
+		t.Errorf("describe ev: %v", res.err)
 	}
 	res = run(t, f, "", "describe", "vm", "missing")
 	if res.code() != 1 || !strings.Contains(res.stderr, `"missing" not found`) {
