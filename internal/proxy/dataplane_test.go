@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"net/netip"
 	"os/exec"
 	"strings"
 	"sync"
@@ -63,9 +64,48 @@ func TestDataplaneUnreadyEndpointGetsNoNewConnectionsButKeepsOpenOnes(t *testing
 		t.Fatalf("after B went unready, new connections reached %v", got)
 	}
 	for name, c := range open {
-		if got, err := c.ping(); err != nil || got != name {
+		if got, err := c.ask("ping"); err != nil || got != name {
 			t.Fatalf("the open connection to %s answered %q, %v after the change", name, got, err)
 		}
+	}
+}
+
+// An external IP (here the host's address on a routed link) brings
+// outside clients in through prerouting; they keep their address, while a
+// VM client is masqueraded to the bridge's.
+func TestDataplaneExternalIPKeepsOutsideClientsAddress(t *testing.T) {
+	top := newTopology(t)
+	out := top.outside(t, "192.0.2.1", "192.0.2.2")
+	withExternal := func(st State) State {
+		st["shop/web"].Ports[0].Addrs = append(st["shop/web"].Ports[0].Addrs, netip.MustParseAddr("192.0.2.1"))
+		return st
+	}
+	d := newTestDataplane()
+	mustSync(t, d, withExternal(webState(backendA)))
+	for _, tc := range []struct {
+		name, addr, peer string
+		from             *nstest.NS
+	}{
+		{"outside via the external IP", "192.0.2.1:80", "192.0.2.2", out},
+		{"VM via the cluster IP", serviceIP + ":80", gateway, top.client},
+		{"VM via the external IP", "192.0.2.1:80", gateway, top.client},
+	} {
+		c, name, err := dial(tc.from, tc.addr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		peer, err := c.ask("peer")
+		c.Close()
+		if err != nil || name != "backend-"+backendA || peer != tc.peer {
+			t.Errorf("%s: reached %s seen from %q (%v); want %s seen from %s", tc.name, name, peer, err, "backend-"+backendA, tc.peer)
+		}
+	}
+	// No ready endpoint: refused by the rules (the host has no listener
+	// on port 80 either, so also check the table says so).
+	mustSync(t, d, withExternal(webState()))
+	refused(t, out, "192.0.2.1:80")
+	if table := listTable(t); !strings.Contains(table, "192.0.2.1 . tcp . 80 : goto reject-service") {
+		t.Fatalf("the external IP is not refused by the rules:\n%s", table)
 	}
 }
 

@@ -70,6 +70,18 @@ func newTopology(t testing.TB) *topology {
 	return top
 }
 
+// outside makes a namespace beyond a routed link of the host (not the
+// bridge): hostAddr/24 on the host's end, clientAddr/24 on the other.
+func (top *topology) outside(t testing.TB, hostAddr, clientAddr string) *nstest.NS {
+	t.Helper()
+	ns := nstest.New(t)
+	nstest.Veth(t, "vo0", ns, "eth0", nil)
+	mustRun(t, "ip", "addr", "add", hostAddr+"/24", "dev", "vo0")
+	ns.Run(t, "ip", "addr", "add", clientAddr+"/24", "dev", "eth0")
+	ns.Run(t, "ip", "route", "add", "default", "via", hostAddr)
+	return ns
+}
+
 // attach wires a VM namespace to the bridge with its addresses and a
 // default route through the gateway.
 func (top *topology) attach(t testing.TB, hostEnd string, ns *nstest.NS, addrs ...string) {
@@ -136,6 +148,8 @@ func (top *topology) serve(t testing.TB, addr string, port int, name string) {
 	})
 }
 
+// answer greets with the backend's name and answers every line with it,
+// except "peer", answered with the client address the backend sees.
 func answer(c net.Conn, name string) {
 	defer c.Close()
 	if _, err := io.WriteString(c, name+"\n"); err != nil {
@@ -143,7 +157,11 @@ func answer(c net.Conn, name string) {
 	}
 	r := bufio.NewScanner(c)
 	for r.Scan() {
-		if _, err := io.WriteString(c, name+"\n"); err != nil {
+		reply := name
+		if r.Text() == "peer" {
+			reply, _, _ = net.SplitHostPort(c.RemoteAddr().String())
+		}
+		if _, err := io.WriteString(c, reply+"\n"); err != nil {
 			return
 		}
 	}
@@ -187,9 +205,10 @@ func (c *conn) read() (string, error) {
 	return strings.TrimSpace(line), err
 }
 
-// ping sends a line and returns the backend's answer.
-func (c *conn) ping() (string, error) {
-	if _, err := io.WriteString(c, "ping\n"); err != nil {
+// ask sends a line and returns the backend's answer: its name, or for
+// "peer" the client address it sees.
+func (c *conn) ask(line string) (string, error) {
+	if _, err := io.WriteString(c, line+"\n"); err != nil {
 		return "", err
 	}
 	return c.read()
