@@ -94,7 +94,6 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer srv.Close()
-	fmt.Printf("<!-- %s -->\n", commandLine())
 	fmt.Printf("Command: `%s` on %s\n\n", commandLine(), machine())
 	if cfg.cpu {
 		if err := runCPU(ctx, cfg, srv.Ports); err != nil {
@@ -110,5 +109,8 @@ func run(ctx context.Context, cfg config) error {
 }
 
 func commandLine() string {
-	return "probebench " + strings.Join(os.Args[1:], " ")
+	if len(os.Args) < 2 {
+		return "bench/run.sh"
+	}
+	return "bench/run.sh " + strings.Join(os.Args[1:], " ")
 }

@@ -103,11 +103,11 @@ func printSched(names []string, rows []schedRow) {
 		"CPU is the whole process's user+system time over the run divided by the probes run; memory is live heap plus " +
 		"goroutine stacks after the first period, per target. Errors: internal errors, or failures of steady targets.")
 	fmt.Println()
-	fmt.Println("| targets | scheduler | probes | CPU/probe | lateness p50 / p99 / max | reaction p50 / p99 (n) | readiness stored | memory/target | errors |")
-	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| targets | scheduler | probes | CPU/probe | vs ticker+kubelet | lateness p50 / p99 / max | reaction p50 / p99 (n) | readiness stored | memory/target | errors |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Printf("| %s | %s | %d | %s | %s / %s / %s | %s / %s (%d) | %d | %s | %d |\n", r.label, r.name, r.rep.Probes,
-			us(r.rep.CPUPerProbe), ms(r.rep.Lateness.P50), ms(r.rep.Lateness.P99), ms(r.rep.Lateness.Max),
+		fmt.Printf("| %s | %s | %d | %s | %s | %s / %s / %s | %s / %s (%d) | %d | %s | %d |\n", r.label, r.name, r.rep.Probes,
+			us(r.rep.CPUPerProbe), ratio(r.rep.CPUPerProbe, kubeletCPU(rows, r.label)), ms(r.rep.Lateness.P50), ms(r.rep.Lateness.P99), ms(r.rep.Lateness.Max),
 			ms(r.rep.Reaction.P50), ms(r.rep.Reaction.P99), r.rep.Reaction.N, r.rep.ReadySets, kib(r.rep.MemPerWorker), r.rep.Errors)
 	}
 	fmt.Println()
@@ -125,3 +125,14 @@ func printSched(names []string, rows []schedRow) {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 func kib(b float64) string { return fmt.Sprintf("%.1f KiB", b/1024) }
+
+// kubeletCPU is the CPU per probe of the ticker+kubelet run of the same
+// targets, 0 if it did not run.
+func kubeletCPU(rows []schedRow, label string) time.Duration {
+	for _, r := range rows {
+		if r.label == label && r.name == "ticker+kubelet" {
+			return r.rep.CPUPerProbe
+		}
+	}
+	return 0
+}

@@ -67,11 +67,9 @@ func Targets(sc Scenario, start time.Time) []Target {
 // bounded by ctx.
 func Run(ctx context.Context, s Scheduler, sc Scenario) (Report, error) {
 	before := heapAndStacks()
-	rusage0, err := cpu.Now()
-	if err != nil {
-		return Report{}, err
-	}
-	start := time.Now().Add(200 * time.Millisecond)
+	// The first probes are due once Start is surely done (the manager
+	// takes about 10 µs per target here).
+	start := time.Now().Add(max(500*time.Millisecond, time.Duration(sc.N)*100*time.Microsecond))
 	expected := int64(sc.N) * int64((sc.Period+sc.Duration)/sc.Period)
 	targets := Targets(sc, start)
 	rec := NewRecorder(targets, int(min(expected*2, 4<<20)))
@@ -85,19 +83,25 @@ func Run(ctx context.Context, s Scheduler, sc Scenario) (Report, error) {
 			s.Stop()
 		}
 	}()
+	// CPU counts from the end of Start (building probers and VMIs is
+	// set-up) to the end of the run, before the GC of the memory count.
+	rusage0, err := cpu.Now()
+	if err != nil {
+		return Report{}, err
+	}
 	if err := sleepUntil(ctx, start.Add(sc.Period+sc.Duration)); err != nil {
 		return Report{}, err
 	}
-	// Memory is measured at the end, after recording stopped: the GC it
-	// forces would otherwise show up as lateness.
 	rec.Stopping()
-	mem := heapAndStacks() - before
-	s.Stop()
-	stopped = true
 	rusage1, err := cpu.Now()
 	if err != nil {
 		return Report{}, err
 	}
+	// Memory is measured at the end, after recording stopped: the GC it
+	// forces would otherwise show up as lateness.
+	mem := heapAndStacks() - before
+	s.Stop()
+	stopped = true
 	r := Report{Probes: rec.Probes(), Errors: rec.errors.Load(), Lateness: rec.lateness.dist(),
 		Reaction: rec.reaction.dist(), ReadySets: store.Sets(), ProbesExpected: expected,
 		MemPerWorker: float64(mem) / float64(sc.N)}
