@@ -17,6 +17,7 @@ import (
 type VMIRecorder struct {
 	mu       sync.Mutex
 	versions []v1.VirtualMachineInstance
+	seen     []time.Time // when each version arrived
 }
 
 // RecordVMIs starts watching the namespace's VMIs until the test ends.
@@ -61,6 +62,7 @@ func (r *VMIRecorder) watch(ctx context.Context, d *Daemon, ns string) {
 		}
 		r.mu.Lock()
 		r.versions = append(r.versions, ev.Object)
+		r.seen = append(r.seen, time.Now())
 		r.mu.Unlock()
 	}
 }
@@ -78,6 +80,19 @@ func (r *VMIRecorder) Find(uid string, cond func(*v1.VirtualMachineInstance) boo
 		}
 	}
 	return nil
+}
+
+// FirstSeen is when the first version of the VMI with uid satisfying cond
+// arrived (zero when none did).
+func (r *VMIRecorder) FirstSeen(uid string, cond func(*v1.VirtualMachineInstance) bool) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.versions {
+		if string(r.versions[i].UID) == uid && cond(&r.versions[i]) {
+			return r.seen[i]
+		}
+	}
+	return time.Time{}
 }
 
 // Last returns the latest recorded version of the VMI with uid, or nil.

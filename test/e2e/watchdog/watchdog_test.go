@@ -86,6 +86,7 @@ func check(t *testing.T, d *framework.Daemon, rec *framework.VMIRecorder, name, 
 		t.Errorf("%s: lspci does not list the i6300esb:\n%s", name, r.Stdout)
 	}
 	waitWatchdogDaemon(t, d, name)
+	triggered := time.Now()
 	d.Vigil(nil, "guest-exec", name, "--timeout", "5s", "--", "sh", "-c", trigger)
 
 	if want.sameAfter {
@@ -109,7 +110,15 @@ func check(t *testing.T, d *framework.Daemon, rec *framework.VMIRecorder, name, 
 			t.Errorf("%s: the firing is not counted in status: %+v", name, w)
 		}
 		if want.replaced {
-			d.WaitVMI(ns, name, boot, "a new VMI", func(vmi *v1.VirtualMachineInstance) bool { return vmi.UID != first.UID })
+			next := d.WaitVMI(ns, name, boot, "a new VMI running", func(vmi *v1.VirtualMachineInstance) bool {
+				return vmi.UID != first.UID && vmi.Status.Phase == v1.Running
+			})
+			fired := rec.FirstSeen(string(first.UID), func(v *v1.VirtualMachineInstance) bool {
+				return v.Status.Watchdog != nil && v.Status.Watchdog.Firings > 0
+			})
+			running := rec.FirstSeen(string(next.UID), func(v *v1.VirtualMachineInstance) bool { return v.Status.Phase == v1.Running })
+			t.Logf("%s: feeding stopped → firing stored %s, → new VMI Running %s",
+				name, fired.Sub(triggered).Round(time.Millisecond), running.Sub(triggered).Round(time.Millisecond))
 		} else {
 			framework.Never(t, 10*time.Second, name+": a new VMI", func() (bool, string) {
 				vmi := d.VMI(ns, name)
