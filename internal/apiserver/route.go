@@ -33,6 +33,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case "/version", "/version/":
 		s.serveVersion(w, r)
 		return
+	case "/metrics":
+		s.serveMetrics(w, r)
+		return
 	}
 	if s.serveDiscovery(w, r) || s.serveOpenAPI(w, r) {
 		return
@@ -43,7 +46,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(segs) >= 3 && segs[0] == "apis" && segs[1] == v1.SubresourceGroupName && segs[2] == "v1" {
-		if !s.serveVMISubresource(w, r, segs[3:]) {
+		if !s.serveVMISubresource(w, r, segs[3:]) && !s.servePause(w, r, segs[3:]) {
 			s.serveKubeVirtSubresource(w, r, segs[3:])
 		}
 		return

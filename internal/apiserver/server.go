@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"vigil.dev/vigil/internal/manifest"
@@ -63,6 +64,9 @@ type Config struct {
 	// ServiceSubnet is the IPv4 range Service cluster IPs come from (see
 	// service_ip.go); the zero value means DefaultServiceSubnet.
 	ServiceSubnet netip.Prefix
+	// Metrics is served at /metrics (see NewMetricsRegistry); nil serves
+	// the Go runtime's and the process's metrics only.
+	Metrics prometheus.Gatherer
 }
 
 // Listener is one place the server listens.
