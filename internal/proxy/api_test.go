@@ -95,8 +95,7 @@ func TestThroughTheAPIReadinessDecidesWhereConnectionsGo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	applied := make(chan SyncReport, 256)
-	p := New(c, Options{Config: testConfig, Logger: quiet, OnSync: func(r SyncReport) { applied <- r }})
+	p := New(c, Options{Config: testConfig, Logger: quiet})
 	ctrl := endpoints.New(c, endpoints.Options{Logger: quiet})
 	done := make(chan struct{}, 2)
 	go func() { _ = p.Run(ctx); done <- struct{}{} }()
@@ -120,16 +119,15 @@ func TestThroughTheAPIReadinessDecidesWhereConnectionsGo(t *testing.T) {
 		return h["backend-"+backendA] > 0 && h["backend-"+backendB] > 0
 	})
 
-	drain(applied)
 	start := time.Now()
 	setReady(t, c, b, false)
-	r := waitApplied(t, applied)
-	t.Logf("readiness written to the API -> rules applied: %v (the proxy's own share: %v)", time.Since(start), r.Latency)
+	waitProgrammed(t, p, 1)
+	t.Logf("readiness written to the API -> rules applied: %v", time.Since(start))
 	if got := hits(t, top.client, vip, 50); got["backend-"+backendA] != 50 {
 		t.Fatalf("with b unready, connections reached %v", got)
 	}
 	setReady(t, c, a, false)
-	waitApplied(t, applied)
+	waitProgrammed(t, p, 0)
 	refused(t, top.client, vip)
 
 	var ep corev1.Endpoints
@@ -153,28 +151,19 @@ func tryHits(ns *nstest.NS, addr string, n int) map[string]int {
 	return got
 }
 
-func drain(ch chan SyncReport) {
-	for len(ch) > 0 {
-		<-ch
-	}
-}
-
-func waitApplied(t *testing.T, ch chan SyncReport) SyncReport {
+// waitProgrammed waits until the dataplane has loaded rules with n
+// endpoints in all.
+func waitProgrammed(t *testing.T, p *Proxy, n int) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case r := <-ch:
-			if r.Err != nil {
-				t.Fatal(r.Err)
-			}
-			if r.Commands > 0 {
-				return r
-			}
-		case <-deadline:
-			t.Fatal("no rules were applied")
+	waitFor(t, func() bool {
+		p.dp.mu.Lock()
+		defer p.dp.mu.Unlock()
+		got := 0
+		for _, u := range p.dp.programmed {
+			got += len(u.eps)
 		}
-	}
+		return p.dp.programmed != nil && got == n
+	})
 }
 
 // waitFor polls cond (real I/O) until it holds, with a generous deadline.
