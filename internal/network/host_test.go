@@ -175,6 +175,9 @@ func checkTapLink(t *testing.T, name, bridge string) {
 	case tap.Attrs().Flags&net.FlagUp == 0:
 		t.Errorf("%s is down", name)
 	}
+	if b, err := os.ReadFile("/sys/class/net/" + name + "/brport/hairpin_mode"); err != nil || strings.TrimSpace(string(b)) != "1" {
+		t.Errorf("%s hairpin mode %q (%v), want 1", name, b, err)
+	}
 }
 
 func TestAttachRejects(t *testing.T) {

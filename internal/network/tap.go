@@ -40,6 +40,12 @@ func ensureTap(name string, bridge netlink.Link) (netlink.Link, error) {
 			return nil, fmt.Errorf("attach tap %s to bridge %s: %w", name, bridge.Attrs().Name, err)
 		}
 	}
+	// Hairpin: a VM's packets to a Service address may be sent back to the
+	// same VM (the Service is backed by it); the bridge must then forward a
+	// frame out of the port it came in on.
+	if err := netlink.LinkSetHairpin(link, true); err != nil {
+		return nil, fmt.Errorf("hairpin mode on tap %s: %w", name, err)
+	}
 	if err := netlink.LinkSetUp(link); err != nil {
 		return nil, fmt.Errorf("bring tap %s up: %w", name, err)
 	}
