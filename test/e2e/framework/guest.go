@@ -79,35 +79,69 @@ func (s VMSpec) Manifest() []byte {
 	return []byte(b.String())
 }
 
+// File is a file cloud-init writes in the guest.
+type File struct {
+	Path, Content string
+	Executable    bool
+}
+
+// CloudConfig renders #cloud-config user-data that writes files and then
+// runs each command with sh in the background.
+func CloudConfig(files []File, commands []string) string {
+	var b strings.Builder
+	b.WriteString("#cloud-config\nwrite_files:\n")
+	for _, f := range files {
+		fmt.Fprintf(&b, "- path: %s\n", f.Path)
+		if f.Executable {
+			b.WriteString("  permissions: \"0755\"\n")
+		}
+		b.WriteString("  content: |\n")
+		for _, line := range strings.Split(strings.TrimRight(f.Content, "\n"), "\n") {
+			b.WriteString("    " + line + "\n")
+		}
+	}
+	b.WriteString("runcmd:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "- [sh, -c, %q]\n", c+" >/dev/null 2>&1 &")
+	}
+	return b.String()
+}
+
+// Healthz is the guest's HTTP server on port 1500 (see WebServer).
+func Healthz(code int) (File, string) {
+	return File{Path: "/usr/local/bin/healthz", Executable: true, Content: fmt.Sprintf(healthzScript, code)},
+		"nc -ll -p 1500 -e /usr/local/bin/healthz"
+}
+
 // WebServer is cloud-config that starts an HTTP server on port 1500. Every
 // request's path is appended to /tmp/hits. GET /healthz answers `code` when
 // the request carries "Custom-Header: Awesome" (the seed's header) and 403
-// without it; GET /other answers 200.
+// without it, and 503 while /tmp/unready exists; GET /other answers 200.
 func WebServer(code int) string {
-	return fmt.Sprintf(`#cloud-config
-write_files:
-- path: /usr/local/bin/healthz
-  permissions: "0755"
-  content: |
-    #!/bin/sh
-    read -r method path proto
-    echo "$path" >> /tmp/hits
-    ok=0
-    while IFS= read -r line; do
-      line=$(printf '%%s' "$line" | tr -d '\r')
-      [ -z "$line" ] && break
-      name=$(printf '%%s' "${line%%%%:*}" | tr 'A-Z' 'a-z')
-      value=$(printf '%%s' "${line#*:}" | sed 's/^ *//')
-      [ "$name" = custom-header ] && [ "$value" = Awesome ] && ok=1
-    done
-    if [ "$path" != /healthz ]; then
-      printf 'HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nother\n'
-    elif [ "$ok" = 1 ]; then
-      printf 'HTTP/1.0 %d Status\r\nContent-Length: 3\r\n\r\nok\n'
-    else
-      printf 'HTTP/1.0 403 Forbidden\r\nContent-Length: 10\r\n\r\nforbidden\n'
-    fi
-runcmd:
-- [sh, -c, "nc -ll -p 1500 -e /usr/local/bin/healthz >/dev/null 2>&1 &"]
-`, code)
+	f, cmd := Healthz(code)
+	return CloudConfig([]File{f}, []string{cmd})
 }
+
+// healthzScript handles one HTTP exchange on stdin/stdout (nc runs it per
+// connection); %d is the status /healthz answers when healthy.
+const healthzScript = `#!/bin/sh
+read -r method path proto
+echo "$path" >> /tmp/hits
+ok=0
+while IFS= read -r line; do
+  line=$(printf '%%s' "$line" | tr -d '\r')
+  [ -z "$line" ] && break
+  name=$(printf '%%s' "${line%%%%:*}" | tr 'A-Z' 'a-z')
+  value=$(printf '%%s' "${line#*:}" | sed 's/^ *//')
+  [ "$name" = custom-header ] && [ "$value" = Awesome ] && ok=1
+done
+if [ "$path" = /healthz ] && [ -e /tmp/unready ]; then
+  printf 'HTTP/1.0 503 Unavailable\r\nContent-Length: 8\r\n\r\nunready\n'
+elif [ "$path" != /healthz ]; then
+  printf 'HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nother\n'
+elif [ "$ok" = 1 ]; then
+  printf 'HTTP/1.0 %d Status\r\nContent-Length: 3\r\n\r\nok\n'
+else
+  printf 'HTTP/1.0 403 Forbidden\r\nContent-Length: 10\r\n\r\nforbidden\n'
+fi
+`

@@ -1,0 +1,9 @@
+package services
+
+import (
+	"testing"
+
+	"vigil.dev/vigil/internal/network/nstest"
+)
+
+func TestMain(m *testing.M) { nstest.Main(m) }
