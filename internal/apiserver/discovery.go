@@ -40,7 +40,8 @@ type kubevirtSubresource struct {
 }
 
 // kubevirtSubresources are the subresources this server answers under
-// /apis/subresources.kubevirt.io/v1 (subresources.go, nodeproxy.go), with
+// /apis/subresources.kubevirt.io/v1 (subresources.go, nodeproxy.go,
+// pause.go), with
 // the verbs KubeVirt lists for them: PUT is "update", POST "create".
 var kubevirtSubresources = []kubevirtSubresource{
 	{resource.VirtualMachines, "start", metav1.Verbs{"update"}},
@@ -49,6 +50,8 @@ var kubevirtSubresources = []kubevirtSubresource{
 	{resource.VirtualMachineInstances, "console", metav1.Verbs{"get"}},
 	{resource.VirtualMachineInstances, "log", metav1.Verbs{"get"}},
 	{resource.VirtualMachineInstances, "guestexec", metav1.Verbs{"create"}},
+	{resource.VirtualMachineInstances, "pause", metav1.Verbs{"update"}},
+	{resource.VirtualMachineInstances, "unpause", metav1.Verbs{"update"}},
 }
 
 // serveDiscovery answers Kubernetes' discovery: /api and /apis in the

@@ -171,6 +171,7 @@ func TestLegacyDiscoveryOfKubeVirtSubresources(t *testing.T) {
 	want := map[string]string{
 		"virtualmachines/start": "update", "virtualmachines/stop": "update", "virtualmachines/restart": "update",
 		"virtualmachineinstances/console": "get", "virtualmachineinstances/log": "get", "virtualmachineinstances/guestexec": "create",
+		"virtualmachineinstances/pause": "update", "virtualmachineinstances/unpause": "update",
 	}
 	for name, v := range want {
 		if verbs[name] != v {
@@ -189,27 +190,32 @@ func TestLegacyDiscoveryOfKubeVirtSubresources(t *testing.T) {
 }
 
 // TestDiscoveredSubresourcesAreServed keeps discovery and the handlers in
-// step: every subresource served is listed, and nothing else.
+// step: every subresource discovered is routed to a handler (asked of an
+// object that does not exist, it answers something other than "no such
+// path" or "wrong method"), and every one the handler tables serve is
+// discovered.
 func TestDiscoveredSubresourcesAreServed(t *testing.T) {
+	e := newEnv(t)
+	methods := map[string]string{"update": "PUT", "get": "GET", "create": "POST"}
 	listed := map[string]bool{}
 	for _, sub := range kubevirtSubresources {
 		listed[sub.parent.Resource+"/"+sub.name] = true
-	}
-	served := map[string]bool{}
-	for name := range vmActions {
-		served["virtualmachines/"+name] = true
-	}
-	for name := range vmiSubresources {
-		served["virtualmachineinstances/"+name] = true
-	}
-	for name := range served {
-		if !listed[name] {
-			t.Errorf("%s is served but not discovered", name)
+		path := "/apis/subresources.kubevirt.io/v1/namespaces/" + e.ns + "/" + sub.parent.Resource + "/missing/" + sub.name
+		r := e.do(methods[sub.verbs[0]], path, "application/json", "{}")
+		if r.code == http.StatusMethodNotAllowed || strings.Contains(string(r.body), "the server could not find the requested resource") {
+			t.Errorf("%s/%s is discovered but not served: %d %s", sub.parent.Resource, sub.name, r.code, r.body)
 		}
 	}
-	for name := range listed {
-		if !served[name] {
-			t.Errorf("%s is discovered but not served", name)
+	served := []string{}
+	for name := range vmActions {
+		served = append(served, "virtualmachines/"+name)
+	}
+	for name := range vmiSubresources {
+		served = append(served, "virtualmachineinstances/"+name)
+	}
+	for _, name := range served {
+		if !listed[name] {
+			t.Errorf("%s is served but not discovered", name)
 		}
 	}
 }
