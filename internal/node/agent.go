@@ -14,6 +14,7 @@ import (
 	"vigil.dev/vigil/internal/events"
 	"vigil.dev/vigil/internal/images"
 	"vigil.dev/vigil/internal/network"
+	"vigil.dev/vigil/internal/probe"
 	"vigil.dev/vigil/internal/qemu"
 	"vigil.dev/vigil/internal/qga"
 )
@@ -43,6 +44,11 @@ type Agent struct {
 	cache  *vmiCache
 	queue  *queue
 	ready  chan struct{}
+	// metrics belong to the probe engine; they exist from New on so the
+	// API server can register them before Run.
+	metrics *probe.Metrics
+	// probes is the probe engine, started by Run (setup).
+	probes probeManager
 
 	mu       sync.Mutex
 	states   map[types.UID]*vmiState
@@ -63,6 +69,7 @@ func New(cfg Config) (*Agent, error) {
 		cache:    newVMICache(),
 		queue:    newQueue(cfg.Clock),
 		ready:    make(chan struct{}),
+		metrics:  probe.NewMetrics(),
 		states:   map[types.UID]*vmiState{},
 		failures: map[types.UID]int{},
 		consoles: map[types.UID]bool{},
@@ -147,12 +154,16 @@ func (a *Agent) setup(ctx context.Context, socket string) error {
 		rec.Close()
 		return fmt.Errorf("node: %w", err)
 	}
+	a.probes = a.newProbeManager()
 	return nil
 }
 
 // teardown detaches from every VM (they keep running), stops the DHCP
 // server and flushes the events.
 func (a *Agent) teardown() {
+	// The probes stop first and publish nothing on their way out: a
+	// daemon restart must not make a Ready VMI unready.
+	a.probes.Stop()
 	a.stops.Wait() // background stops end with ctx
 	a.mu.Lock()
 	states := make([]*vmiState, 0, len(a.states))
@@ -190,10 +201,12 @@ func (a *Agent) putState(st *vmiState) {
 	a.states[st.uid] = st
 }
 
+// dropState forgets the VMI, and so does the probe engine.
 func (a *Agent) dropState(uid types.UID) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	delete(a.states, uid)
+	a.mu.Unlock()
+	a.probes.RemoveVMI(uid)
 }
 
 // GuestAgent is the guest agent client of a running VMI, shared by every
@@ -214,8 +227,10 @@ func (a *Agent) Process(uid types.UID) *qemu.Process {
 }
 
 // SetReadiness publishes a readiness result for a running VMI with a
-// readinessProbe (the probe manager's hook); the Ready condition follows
-// while the VMI runs and is not being stopped.
+// readinessProbe (the probe engine's SetReady); the Ready condition follows
+// while the VMI runs and is neither paused nor being stopped. A change is
+// written before SetReadiness returns (see publish): the probe engine
+// measures that time as its reaction.
 func (a *Agent) SetReadiness(uid types.UID, r Readiness) error {
 	st := a.state(uid)
 	if st == nil || st.process() == nil {
@@ -228,7 +243,7 @@ func (a *Agent) SetReadiness(uid types.UID, r Readiness) error {
 		o.Readiness = &r
 		return true
 	}) {
-		a.queue.Add(uid)
+		a.publish(st)
 	}
 	return nil
 }
@@ -253,6 +268,7 @@ func (a *Agent) StopVMI(uid types.UID, reason, message string) error {
 	st.obs.Terminating = true
 	st.mu.Unlock()
 	st.log.Info("node: stop requested", "reason", reason, "message", message)
+	a.publish(st) // Ready False now; the worker stops the VM
 	a.queue.Add(uid)
 	return nil
 }

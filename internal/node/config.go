@@ -68,6 +68,9 @@ type Config struct {
 	Clock clock.WithTickerAndDelayedExecution
 	// Workers is how many VMIs are worked on at once; default DefaultWorkers.
 	Workers int
+	// Version is vigil's version; HTTP probes send User-Agent
+	// vigil-probe/<Version> (default: the version in the build info).
+	Version string
 	// API, when set, is used instead of a client over the daemon's socket
 	// (tests).
 	API API

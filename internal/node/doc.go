@@ -7,10 +7,12 @@
 // <DataDir>/vmis/<uid>/ and everything in it (cloud-init ISO, disk
 // overlays, QEMU's sockets and logs), the VMI's IP address, tap and DHCP
 // lease, the QEMU process, the guest agent channel (one qga.Client per
-// VMI, shared with the probes through GuestAgent), and the status fields
-// phase, reason, message, nodeName, interfaces, guestOSInfo, watchdog and
-// the conditions Ready, AgentConnected and Paused. It also serves the
-// API server's VMI console, log and guest-exec subresources (NodeProxy).
+// VMI, shared with the probes), the probe engine (one probe.Manager for
+// the node: the agent is its Effects), and the status fields phase,
+// reason, message, nodeName, interfaces, guestOSInfo, watchdog, probes and
+// the conditions Ready, AgentConnected and Paused. It also serves the API
+// server's VMI console, log, guest-exec, pause and unpause subresources
+// (NodeProxy, NodePauser).
 //
 // What it must not touch: VMs (the VM controller's), other nodes' VMIs,
 // the VMI spec (immutable), and the host network beyond what
@@ -36,8 +38,15 @@
 //     from the stored statuses and every QEMU still running is reattached
 //     (same PID, nothing restarted); a VMI whose QEMU died meanwhile ends
 //     Failed with reason ProcessLost.
-//   - proxy.go, follow.go: the API server's console, log and guest-exec
-//     subresources (apiserver.NodeProxy).
+//   - proxy.go, follow.go, pause.go: the API server's console, log,
+//     guest-exec, pause and unpause subresources.
+//   - probes.go, probestatus.go, observed.go, procstart.go: the probe
+//     engine's wiring. A VMI is handed to it once QEMU runs (AddVMI, its
+//     initial delay counted from QEMU's start as /proc tells it; reattached
+//     VMIs with restarted=true), told when a stop begins (Stopping, before
+//     the process ends), when it is paused, when its annotations change,
+//     and forgotten when QEMU is gone. Its effects come back as SetReady,
+//     LivenessFailed (StopVMI, reason LivenessProbeFailed) and Event.
 //
 // Decisions:
 //   - A process's death is proven by qemu.Process.Exited (wait or pidfd),
@@ -50,7 +59,22 @@
 //     one, Ready stays False (reason ReadinessProbePending) until a prober
 //     publishes a result through SetReadiness; whatever is published is
 //     kept while the VMI runs. Ready drops to False (reason Terminating) as
-//     soon as a stop or deletion begins, before the process ends.
+//     soon as a stop or deletion begins, before the process ends, and is
+//     False (reason Paused, KubeVirt's word) while the vCPUs are paused.
+//   - Two writers, one rule: a published readiness, a pause and the start
+//     of a stop are written at once from the caller's goroutine (publish),
+//     not queued behind the workers: the probe engine measures the time
+//     from a probe's end to its effect, and a launch can hold every worker
+//     for seconds. Both writers compute the status from the same
+//     observation, read inside each attempt, and every status write tries
+//     the cached version first (one round trip) and retries on Conflict,
+//     so neither can undo the other.
+//   - status.probes is written when a result, a transition or a state
+//     changes; run counts and probe times alone at most every 10 s (a
+//     write per probe would be a thousand writes a second at 10,000 VMIs).
+//   - A daemon restart cuts no traffic: the probes of reattached VMIs start
+//     from the stored Ready condition, and shutdown stops the engine before
+//     anything else, publishing nothing.
 //   - A guest power-off ends Succeeded with reason GuestShutdown
 //     (WatchdogShutdown after a watchdog "shutdown"); KubeVirt leaves the
 //     reason empty, but an explicit reason tells users what happened.

@@ -31,6 +31,16 @@ type fakeAPI struct {
 	mu   sync.Mutex
 	rv   int
 	vmis map[string]*v1.VirtualMachineInstance
+	// gets and statusWrites count Get and UpdateStatus calls (conflicts
+	// included): the round trips a write costs.
+	gets, statusWrites int
+}
+
+// calls returns the Get and UpdateStatus counts.
+func (f *fakeAPI) calls() (gets, statusWrites int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gets, f.statusWrites
 }
 
 func newFakeAPI() *fakeAPI { return &fakeAPI{vmis: map[string]*v1.VirtualMachineInstance{}} }
@@ -57,6 +67,9 @@ func (f *fakeAPI) get(ns, name string) *v1.VirtualMachineInstance {
 }
 
 func (f *fakeAPI) Get(_ context.Context, _ *resource.Info, ns, name string, into runtime.Object) error {
+	f.mu.Lock()
+	f.gets++
+	f.mu.Unlock()
 	v := f.get(ns, name)
 	if v == nil {
 		return apierrors.NewNotFound(vmiGR, name)
@@ -93,6 +106,9 @@ func (f *fakeAPI) Update(_ context.Context, _ *resource.Info, obj runtime.Object
 
 // UpdateStatus writes the status; stored metadata and spec stay.
 func (f *fakeAPI) UpdateStatus(_ context.Context, _ *resource.Info, obj runtime.Object) error {
+	f.mu.Lock()
+	f.statusWrites++
+	f.mu.Unlock()
 	return f.write(obj.(*v1.VirtualMachineInstance), func(stored, in *v1.VirtualMachineInstance) {
 		in.ObjectMeta, in.Spec = stored.ObjectMeta, stored.Spec
 	})
@@ -172,9 +188,11 @@ func (r *fakeRecorder) all() []string {
 
 type testAgent struct {
 	*Agent
-	api *fakeAPI
-	net *fakeNet
-	rec *fakeRecorder
+	api    *fakeAPI
+	net    *fakeNet
+	rec    *fakeRecorder
+	probes *fakeProbes
+	clock  *testclock.FakeClock
 }
 
 // newTestAgent builds an agent wired to fakes, as Run's setup would, without
@@ -182,7 +200,8 @@ type testAgent struct {
 func newTestAgent(t *testing.T) *testAgent {
 	t.Helper()
 	api, fn, rec := newFakeAPI(), &fakeNet{taps: map[string]netip.Addr{}}, &fakeRecorder{}
-	a, err := New(Config{NodeName: "n1", DataDir: t.TempDir(), Clock: testclock.NewFakeClock(t0), API: api,
+	clk := testclock.NewFakeClock(t0)
+	a, err := New(Config{NodeName: "n1", DataDir: t.TempDir(), Clock: clk, API: api,
 		Network: fn, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -196,8 +215,10 @@ func newTestAgent(t *testing.T) *testAgent {
 	if a.images, err = images.Open(a.cfg.ImagesDir); err != nil {
 		t.Fatal(err)
 	}
+	probes := newFakeProbes()
+	a.probes = probes
 	close(a.ready)
-	return &testAgent{Agent: a, api: api, net: fn, rec: rec}
+	return &testAgent{Agent: a, api: api, net: fn, rec: rec, probes: probes, clock: clk}
 }
 
 // create stores vmi in the API and the cache, as a watch event would.

@@ -17,6 +17,7 @@ import (
 // finish settles how a VMI whose QEMU is gone ended, cleans up after it
 // and writes the final status (or, when it is being deleted, releases it).
 func (a *Agent) finish(ctx context.Context, vmi *v1.VirtualMachineInstance, st *vmiState) error {
+	a.probes.RemoveVMI(st.uid) // before the agent channel closes
 	outcome := st.proc.Outcome()
 	st.endMonitors()
 	st.agent.Close()

@@ -147,6 +147,7 @@ func (a *Agent) checkPaused(ctx context.Context, st *vmiState) {
 		return changed
 	}) {
 		st.log.Info("node: vcpus paused or resumed", "paused", paused)
+		a.probesPaused(st.uid, paused)
 		a.queue.Add(st.uid)
 	}
 }

@@ -115,6 +115,7 @@ func (a *Agent) execute(ctx context.Context, uid types.UID, s step, f facts, st 
 	case stepMarkLost:
 		return a.markLost(ctx, vmi)
 	case stepSync:
+		a.probes.UpdateVMI(vmi) // kubevirt.io/pause-guest-agent-probes may have changed
 		return a.syncStatus(ctx, vmi, st)
 	case stepTerminate:
 		return a.terminate(ctx, vmi, st)

@@ -136,6 +136,7 @@ func (a *Agent) adopt(ctx context.Context, vmi *v1.VirtualMachineInstance, proc 
 	st.obs.Readiness = publishedReadiness(vmi)
 	a.attach(st, proc, vmi)
 	log.Info("node: reattached to running qemu")
+	a.startProbing(st, vmi.DeepCopy(), true)
 }
 
 func (a *Agent) contIfPrelaunch(ctx context.Context, vmi *v1.VirtualMachineInstance, proc *qemu.Process, log *slog.Logger) {
@@ -199,7 +200,7 @@ func publishedReadiness(vmi *v1.VirtualMachineInstance) *Readiness {
 			continue
 		}
 		switch c.Reason {
-		case v1.GuestNotRunningReason, ReasonTerminating, ReasonReadinessProbePending:
+		case v1.GuestNotRunningReason, ReasonTerminating, ReasonReadinessProbePending, ReasonPaused:
 			return nil // the node's own words, not a probe result
 		}
 		return &Readiness{Ready: c.Status == corev1.ConditionTrue, Reason: c.Reason, Message: c.Message}

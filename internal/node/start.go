@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -87,7 +86,11 @@ func (a *Agent) start(ctx context.Context, vmi *v1.VirtualMachineInstance) error
 	a.attach(st, proc, latest)
 	log.Info("node: vmi started", "pid", proc.PID(), "accel", a.accel)
 	a.rec.Event(latest, corev1.EventTypeNormal, EventStarted, messageStarted)
-	return a.syncStatus(ctx, latest, st)
+	err = a.syncStatus(ctx, latest, st)
+	// Probing starts even if Running could not be written yet: QEMU runs,
+	// and the worker writes Running on its retry.
+	a.startProbing(st, latest.DeepCopy(), false)
+	return err
 }
 
 // failStart removes what a failed start made and ends the VMI Failed.
@@ -148,15 +151,4 @@ func (a *Agent) queryPaused(proc *qemu.Process, vmi *v1.VirtualMachineInstance) 
 		return ss != nil && *ss == v1.StartStrategyPaused
 	}
 	return status.Status == qmp.StatePaused || status.Status == qmp.StatePrelaunch
-}
-
-// syncStatus writes what is observed of a running VMI, if it changed.
-func (a *Agent) syncStatus(ctx context.Context, vmi *v1.VirtualMachineInstance, st *vmiState) error {
-	in := runningInputs{Obs: st.observation(), Net: st.net, WatchdogBase: st.watchdogBase, Now: a.cfg.Clock.Now()}
-	_, err := a.updateStatus(ctx, vmi, func(v *v1.VirtualMachineInstance) bool { return applyRunning(v, in) })
-	if errors.Is(err, errVanished) {
-		a.queue.Add(vmi.UID) // decide again: it is gone
-		return nil
-	}
-	return err
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"vigil.dev/vigil/internal/probe"
+	"vigil.dev/vigil/internal/probe/prober"
 	"vigil.dev/vigil/internal/qemu"
 	"vigil.dev/vigil/internal/qga"
 )
@@ -41,6 +44,24 @@ type vmiState struct {
 	orphan bool
 	// final is the settled end, waiting to be written.
 	final *final
+	// lastProbe is the last probe result of each kind (probeTraced).
+	lastProbe map[probe.Kind]prober.Result
+	// probesWritten is when status.probes was last written.
+	probesWritten time.Time
+}
+
+func (s *vmiState) probesWrittenAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.probesWritten
+}
+
+func (s *vmiState) setProbesWritten(at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at.After(s.probesWritten) {
+		s.probesWritten = at
+	}
 }
 
 func (s *vmiState) observation() observation {

@@ -16,6 +16,7 @@ const (
 	ReasonReadinessProbePending = "ReadinessProbePending"
 	ReasonAgentNotResponding    = "GuestAgentNotResponding"
 	ReasonPausedByUser          = "PausedByUser"
+	ReasonPaused                = "Paused"
 	ReasonGuestShutdown         = "GuestShutdown"
 	ReasonCrashed               = "Crashed"
 	ReasonKilled                = "Killed"
@@ -190,6 +191,9 @@ func readyCondition(vmi *v1.VirtualMachineInstance, obs observation) v1.VirtualM
 	switch {
 	case obs.Terminating:
 		return condition(v1.VirtualMachineInstanceReady, false, ReasonTerminating, "the VMI is being stopped")
+	case obs.Paused:
+		// KubeVirt's words (its launcher pod's readiness gate).
+		return condition(v1.VirtualMachineInstanceReady, false, ReasonPaused, "the virtual machine is paused")
 	case vmi.Spec.ReadinessProbe == nil:
 		return condition(v1.VirtualMachineInstanceReady, true, "", "")
 	case obs.Readiness != nil:

@@ -57,7 +57,10 @@ func TestApplyRunningReady(t *testing.T) {
 		{"terminating beats everything", []func(*v1.VirtualMachineInstance){withReadinessProbe},
 			observation{Terminating: true, Readiness: &Readiness{Ready: true}}, corev1.ConditionFalse, ReasonTerminating},
 		{"terminating without probe", nil, observation{Terminating: true}, corev1.ConditionFalse, ReasonTerminating},
-		{"paused stays ready", nil, observation{Paused: true}, corev1.ConditionTrue, ""},
+		{"paused is not ready", nil, observation{Paused: true}, corev1.ConditionFalse, ReasonPaused},
+		{"paused over a ready probe", []func(*v1.VirtualMachineInstance){withReadinessProbe},
+			observation{Paused: true, Readiness: &Readiness{Ready: true}}, corev1.ConditionFalse, ReasonPaused},
+		{"terminating over paused", nil, observation{Paused: true, Terminating: true}, corev1.ConditionFalse, ReasonTerminating},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,6 +208,7 @@ func TestPublishedReadinessSurvivesARestart(t *testing.T) {
 		{"probe said not ready", vmiIn(v1.Running, "n", withReadinessProbe, ready(corev1.ConditionFalse, "ReadinessProbeFailed")),
 			&Readiness{Reason: "ReadinessProbeFailed"}},
 		{"node's own pending", vmiIn(v1.Running, "n", withReadinessProbe, ready(corev1.ConditionFalse, ReasonReadinessProbePending)), nil},
+		{"paused", vmiIn(v1.Running, "n", withReadinessProbe, ready(corev1.ConditionFalse, ReasonPaused)), nil},
 		{"not running yet", vmiIn(v1.Scheduled, "n", withReadinessProbe, ready(corev1.ConditionFalse, v1.GuestNotRunningReason)), nil},
 	}
 	for _, tt := range tests {

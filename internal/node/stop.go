@@ -29,20 +29,10 @@ func graceFor(vmi *v1.VirtualMachineInstance) time.Duration {
 // goes False first (written before anything is stopped), then the stop runs
 // in the background; its end arrives as the process's exit.
 func (a *Agent) terminate(ctx context.Context, vmi *v1.VirtualMachineInstance, st *vmiState) error {
-	grace := graceFor(vmi)
-	st.mu.Lock()
-	st.obs.Terminating = true
-	if vmi.DeletionTimestamp != nil {
-		st.intent.Deleting = true
-	}
-	st.mu.Unlock()
-	if err := a.syncStatus(ctx, vmi, st); err != nil && vmi.DeletionTimestamp == nil {
+	if err := a.beginStop(ctx, vmi, st); err != nil {
 		return err
-	} else if err != nil {
-		// A deletion goes on even if the status cannot be written: the
-		// object is on its way out.
-		st.log.Warn("node: could not mark the vmi not ready before stopping it", "err", err)
 	}
+	grace := graceFor(vmi)
 	st.mu.Lock()
 	started := st.stopStarted
 	st.stopStarted = true
@@ -61,6 +51,28 @@ func (a *Agent) terminate(ctx context.Context, vmi *v1.VirtualMachineInstance, s
 		a.runStop(st, proc, grace)
 	}()
 	return nil
+}
+
+// beginStop marks the VMI as going away before anything is stopped: the
+// probe engine takes readiness down at once (its SetReady writes Ready
+// False before Stopping returns) and liveness stops probing, so it never
+// kills a VMI that is already going away; then the rest of the observation
+// is written. A deletion goes on even if the status cannot be written: the
+// object is on its way out.
+func (a *Agent) beginStop(ctx context.Context, vmi *v1.VirtualMachineInstance, st *vmiState) error {
+	st.mu.Lock()
+	st.obs.Terminating = true
+	if vmi.DeletionTimestamp != nil {
+		st.intent.Deleting = true
+	}
+	st.mu.Unlock()
+	a.probes.Stopping(st.uid)
+	err := a.syncStatus(ctx, vmi, st)
+	if err != nil && vmi.DeletionTimestamp != nil {
+		st.log.Warn("node: could not mark the vmi not ready before stopping it", "err", err)
+		return nil
+	}
+	return err
 }
 
 // runStop stops the QEMU: ACPI power button, grace, SIGKILL. Its exit is

@@ -18,45 +18,65 @@ const conflictRetries = 5
 // mutation changes a VMI in place and reports whether it changed anything.
 type mutation func(*v1.VirtualMachineInstance) bool
 
-// updateStatus applies mutate to the latest version of the VMI and writes
-// its status, retrying on Conflict; nothing is written when mutate changes
-// nothing. It returns the VMI as written (or as read). errVanished means
-// the VMI is gone or was replaced by another of the same name.
+// updateStatus applies mutate to the VMI and writes its status, retrying
+// on Conflict; nothing is written when mutate changes nothing. The first
+// attempt writes the freshest version the agent has (the given one or the
+// cache's) without reading it first: one round trip when nobody else wrote
+// in between, and a Conflict (then a read and a retry) when someone did.
+// It returns the VMI as written (or as read). errVanished means the VMI is
+// gone or was replaced by another of the same name.
 func (a *Agent) updateStatus(ctx context.Context, vmi *v1.VirtualMachineInstance, mutate mutation) (*v1.VirtualMachineInstance, error) {
-	if cached := vmi.DeepCopy(); !mutate(cached) {
-		return vmi, nil // the cache already says it; no need to read
+	first := a.freshest(vmi).DeepCopy()
+	if !mutate(first) {
+		return first, nil // the cache already says it; no need to write
 	}
-	return a.readModifyWrite(ctx, vmi, mutate, a.api.UpdateStatus)
+	return a.readModifyWrite(ctx, vmi, first, mutate, a.api.UpdateStatus)
 }
 
-// updateObject is updateStatus for metadata (finalizers).
+// updateObject is updateStatus for metadata (finalizers); it always reads
+// the latest version first.
 func (a *Agent) updateObject(ctx context.Context, vmi *v1.VirtualMachineInstance, mutate mutation) (*v1.VirtualMachineInstance, error) {
-	return a.readModifyWrite(ctx, vmi, mutate, a.api.Update)
+	return a.readModifyWrite(ctx, vmi, nil, mutate, a.api.Update)
 }
 
-func (a *Agent) readModifyWrite(ctx context.Context, vmi *v1.VirtualMachineInstance, mutate mutation,
+// freshest is the later of vmi and the cache's version of it.
+func (a *Agent) freshest(vmi *v1.VirtualMachineInstance) *v1.VirtualMachineInstance {
+	if c := a.cache.get(vmi.UID); c != nil && newerVersion(c.ResourceVersion, vmi.ResourceVersion) {
+		return c
+	}
+	return vmi
+}
+
+// readModifyWrite writes first (already mutated) if given, else the latest
+// version after mutate; after a Conflict it reads, mutates and writes again.
+func (a *Agent) readModifyWrite(ctx context.Context, vmi, first *v1.VirtualMachineInstance, mutate mutation,
 	write func(context.Context, *resource.Info, runtime.Object) error) (*v1.VirtualMachineInstance, error) {
 	var err error
+	next := first
 	for range conflictRetries {
-		latest, gerr := a.getLatest(ctx, vmi)
-		if gerr != nil {
-			return nil, gerr
-		}
-		if !mutate(latest) {
-			return latest, nil
+		if next == nil {
+			latest, gerr := a.getLatest(ctx, vmi)
+			if gerr != nil {
+				return nil, gerr
+			}
+			if !mutate(latest) {
+				return latest, nil
+			}
+			next = latest
 		}
 		callCtx, cancel := context.WithTimeout(ctx, apiTimeout)
-		err = write(callCtx, resource.VirtualMachineInstances, latest)
+		err = write(callCtx, resource.VirtualMachineInstances, next)
 		cancel()
 		switch {
 		case err == nil:
-			a.cache.putIfNewer(latest)
-			return latest, nil
+			a.cache.putIfNewer(next)
+			return next, nil
 		case apierrors.IsNotFound(err):
 			return nil, fmt.Errorf("vmi %s: %w", key(vmi), errVanished)
 		case !apierrors.IsConflict(err):
 			return nil, fmt.Errorf("writing vmi %s: %w", key(vmi), err)
 		}
+		next = nil
 	}
 	return nil, fmt.Errorf("writing vmi %s: still conflicting after %d attempts: %w", key(vmi), conflictRetries, err)
 }
