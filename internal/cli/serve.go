@@ -71,6 +71,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		}
 		cfg.Components = append(cfg.Components, agent)
 		cfg.NodeProxy = agent
+		cfg.Metrics = append(cfg.Metrics, agent.Collectors()...)
 	}
 	return daemon.Run(cmd.Context(), cfg)
 }
@@ -89,5 +90,6 @@ func (o *serveOptions) nodeAgent(logger *slog.Logger) (*node.Agent, error) {
 		Accel:      o.accel,
 		QEMUBinary: o.qemuBinary,
 		Logger:     logger.With("component", "node"),
+		Version:    daemon.BuildVersion(),
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"vigil.dev/vigil/internal/apiserver"
 	"vigil.dev/vigil/internal/store"
 )
@@ -64,6 +66,9 @@ type Config struct {
 	// NodeProxy reaches the node agent for the VMI console, log and
 	// guest-exec subresources; nil answers them with 503.
 	NodeProxy apiserver.NodeProxy
+	// Metrics are served at /metrics besides the Go runtime's and the
+	// process's (the node agent's probe metrics).
+	Metrics []prometheus.Collector
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -136,8 +141,13 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	reg, err := apiserver.NewMetricsRegistry(cfg.Metrics...)
+	if err != nil {
+		listeners.close()
+		return fmt.Errorf("metrics: %w", err)
+	}
 	srv, err := apiserver.New(apiserver.Config{Store: st, Logger: log, Version: cfg.Version, Token: listeners.token,
-		Node: cfg.NodeProxy})
+		Node: cfg.NodeProxy, Metrics: reg})
 	if err != nil {
 		listeners.close()
 		return err
