@@ -48,6 +48,8 @@ func addClientCommandsWith(root *cobra.Command, e *env) {
 		newVMActionCommand(e, "start"),
 		newVMActionCommand(e, "stop"),
 		newVMActionCommand(e, "restart"),
+		newPauseCommand(e, "pause"),
+		newPauseCommand(e, "unpause"),
 		newWaitCommand(e),
 		newConsoleCommand(e),
 		newLogsCommand(e),

@@ -62,6 +62,7 @@ func describeVMI(d *describer, vmi *v1.VirtualMachineInstance, now time.Time) {
 	}
 	d.section(0, "Spec")
 	describeVMISpec(d, 1, &vmi.Spec)
+	describeProbeStatus(d, st.Probes, now)
 	conds := make([]condition, 0, len(st.Conditions))
 	for _, c := range st.Conditions {
 		conds = append(conds, condition{string(c.Type), string(c.Status), c.Reason, c.Message, c.LastTransitionTime})
