@@ -46,7 +46,7 @@ func (a *Agent) newProbeManager() probeManager {
 		Clock:   a.cfg.Clock,
 		Build:   probe.NewBuilder(httpOpts),
 		Metrics: a.metrics,
-		Logger:  a.log.With("component", "probes"),
+		Logger:  a.log,
 		Trace:   a.probeTraced,
 	})
 }
