@@ -278,7 +278,7 @@ func (a *Agent) StopVMI(uid types.UID, reason, message string) error {
 
 // SetReady publishes a readiness result; see SetReadiness.
 func (a *Agent) SetReady(uid types.UID, ready bool, reason, message string) {
-	if err := a.SetReadiness(uid, Readiness{Ready: ready, Reason: reason, Message: message}); err != nil {
+	if err := a.SetReadiness(uid, engineReadiness(ready, reason, message)); err != nil {
 		a.log.Debug("node: readiness for a vmi that does not run", "uid", uid, "err", err)
 	}
 }

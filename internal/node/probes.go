@@ -137,3 +137,18 @@ func (s *vmiState) noteProbe(kind probe.Kind, r prober.Result) bool {
 	s.lastProbe[kind] = r
 	return !seen || old != r
 }
+
+// engineReadiness is the readiness a SetReady call publishes. After a
+// daemon restart the engine announces the stored Ready condition, which
+// may carry the node's own words for a state that passes (Paused,
+// GuestNotRunning) rather than a probe's: kept as they are, they would
+// outlive the state once it passed. They become "pending" instead; the
+// node's own words still show while the state lasts. Pure.
+func engineReadiness(ready bool, reason, message string) Readiness {
+	switch {
+	case ready:
+	case reason == ReasonPaused, reason == v1.GuestNotRunningReason:
+		return Readiness{Reason: ReasonReadinessProbePending, Message: pendingMessage}
+	}
+	return Readiness{Ready: ready, Reason: reason, Message: message}
+}

@@ -337,3 +337,22 @@ func TestProbeStatusIsWrittenOnChangesAndThrottled(t *testing.T) {
 		t.Errorf("a changed result was not written at once: %d writes", w)
 	}
 }
+
+func TestEngineReadinessDropsTheNodesPassingWords(t *testing.T) {
+	tests := []struct {
+		ready           bool
+		reason, message string
+		want            Readiness
+	}{
+		{true, "", "", Readiness{Ready: true}},
+		{false, probe.ReasonReadinessProbeFailed, "Readiness probe failed: x", Readiness{Reason: probe.ReasonReadinessProbeFailed, Message: "Readiness probe failed: x"}},
+		{false, ReasonTerminating, "the VMI is stopping", Readiness{Reason: ReasonTerminating, Message: "the VMI is stopping"}},
+		{false, ReasonPaused, "the virtual machine is paused", Readiness{Reason: ReasonReadinessProbePending, Message: pendingMessage}},
+		{false, v1.GuestNotRunningReason, "x", Readiness{Reason: ReasonReadinessProbePending, Message: pendingMessage}},
+	}
+	for _, tt := range tests {
+		if got := engineReadiness(tt.ready, tt.reason, tt.message); got != tt.want {
+			t.Errorf("engineReadiness(%v, %q): %+v, want %+v", tt.ready, tt.reason, got, tt.want)
+		}
+	}
+}

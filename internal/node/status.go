@@ -27,6 +27,9 @@ const (
 	ReasonLaunchFailed          = "LaunchFailed"
 )
 
+// pendingMessage explains Ready False before a readiness probe succeeded.
+const pendingMessage = "the readiness probe has not succeeded yet"
+
 // Readiness is a readiness result published by a prober (SetReadiness).
 type Readiness struct {
 	Ready   bool
@@ -199,8 +202,7 @@ func readyCondition(vmi *v1.VirtualMachineInstance, obs observation) v1.VirtualM
 	case obs.Readiness != nil:
 		return condition(v1.VirtualMachineInstanceReady, obs.Readiness.Ready, obs.Readiness.Reason, obs.Readiness.Message)
 	default:
-		return condition(v1.VirtualMachineInstanceReady, false, ReasonReadinessProbePending,
-			"the readiness probe has not succeeded yet")
+		return condition(v1.VirtualMachineInstanceReady, false, ReasonReadinessProbePending, pendingMessage)
 	}
 }
 
