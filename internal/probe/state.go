@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -203,7 +204,9 @@ func (s *State) outcomeEvents(o prober.Outcome) []Event {
 	case prober.Failure:
 		evs := []Event{{corev1.EventTypeWarning, ReasonUnhealthy, s.failedMessage(o.Output)}}
 		if s.cfg.Type == TypePing {
-			evs = append(evs, Event{corev1.EventTypeWarning, ReasonGuestAgentPingFailed, "Guest agent ping failed: " + o.Output})
+			// The ping prober's output already begins with these words.
+			detail := strings.TrimPrefix(o.Output, "guest agent ping failed: ")
+			evs = append(evs, Event{corev1.EventTypeWarning, ReasonGuestAgentPingFailed, "Guest agent ping failed: " + detail})
 		}
 		return evs
 	}
