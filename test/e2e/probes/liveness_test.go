@@ -15,16 +15,21 @@ import (
 //   - httpGet: the guest's server stopped → the VM is replaced and the new
 //     VMI becomes Ready;
 //   - guestAgentPing: the agent stopped → replaced.
+// liveDelay gives a guest time to boot before liveness counts, as a user
+// must (four tiny guests booting at once under TCG take up to ~20 s);
+// without it a replacement VMI is killed while it boots.
+const liveDelay = 40
+
 func TestLivenessProbes(t *testing.T) {
 	d := startDaemon(t)
 	rec := d.RecordVMIs(ns)
 	web := framework.WebServer(200)
 	vms := []framework.VMSpec{
-		{Name: "live-tcp-always", Strategy: "Always", UserData: web, Liveness: probe(tcpClosed, 2, 1, 3, 1, 0)},
-		{Name: "live-tcp-manual", Strategy: "Manual", UserData: web, Liveness: probe(tcpClosed, 2, 1, 3, 1, 0)},
+		{Name: "live-tcp-always", Strategy: "Always", UserData: web, Liveness: probe(tcpClosed, 2, 1, 3, 1, liveDelay)},
+		{Name: "live-tcp-manual", Strategy: "Manual", UserData: web, Liveness: probe(tcpClosed, 2, 1, 3, 1, liveDelay)},
 		{Name: "live-http", Strategy: "Always", UserData: web,
-			Readiness: probe(httpHeader, 2, 1, 3, 1, 0), Liveness: probe(httpHeader, 2, 1, 3, 1, 0)},
-		{Name: "live-ping", Strategy: "Always", Liveness: probe(agentPing, 2, 1, 3, 1, 0)},
+			Readiness: probe(httpHeader, 2, 1, 3, 1, 0), Liveness: probe(httpHeader, 2, 1, 3, 1, liveDelay)},
+		{Name: "live-ping", Strategy: "Always", Liveness: probe(agentPing, 2, 1, 3, 1, liveDelay)},
 	}
 	for _, vm := range vms {
 		d.MustVigil(vm.Manifest(), "create", "-f", "-")
