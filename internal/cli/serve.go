@@ -7,10 +7,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"vigil.dev/vigil/internal/apiserver"
+	"vigil.dev/vigil/internal/controller/endpoints"
 	"vigil.dev/vigil/internal/controller/vm"
 	"vigil.dev/vigil/internal/daemon"
 	"vigil.dev/vigil/internal/network"
 	"vigil.dev/vigil/internal/node"
+	"vigil.dev/vigil/internal/proxy"
 	"vigil.dev/vigil/internal/qemu"
 )
 
@@ -24,6 +27,8 @@ type serveOptions struct {
 	subnet     string
 	accel      string
 	qemuBinary string
+	// The Services flag.
+	serviceSubnet string
 }
 
 func newServeCommand() *cobra.Command {
@@ -53,6 +58,7 @@ SIGTERM or SIGINT shuts it down cleanly; virtual machines keep running.`,
 	f.StringVar(&o.subnet, "subnet", network.DefaultSubnet.String(), "private IPv4 subnet of the VMs; the bridge takes its first address")
 	f.StringVar(&o.accel, "accel", qemu.AccelAuto, "QEMU accelerator: auto (KVM when it really works, else TCG), kvm or tcg")
 	f.StringVar(&o.qemuBinary, "qemu", qemu.DefaultQEMUBinary, "QEMU system emulator to run VMs with")
+	f.StringVar(&o.serviceSubnet, "service-subnet", apiserver.DefaultServiceSubnet.String(), "IPv4 range Service cluster IPs come from; must not overlap --subnet")
 	return cmd
 }
 
@@ -63,8 +69,18 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	}
 	cfg := o.cfg
 	cfg.Logger = logger
-	cfg.Components = append(cfg.Components, vm.Component{Logger: logger.With("component", "vm-controller")})
+	svcNet, vmNet, err := o.subnets()
+	if err != nil {
+		return err
+	}
+	cfg.ServiceSubnet = svcNet
+	cfg.Components = append(cfg.Components,
+		vm.Component{Logger: logger.With("component", "vm-controller")},
+		endpoints.Component{Logger: logger.With("component", "endpoints-controller")})
 	if o.node {
+		// The Services dataplane programs this host's kernel, next to its VMs.
+		cfg.Components = append(cfg.Components, proxy.Component{Logger: logger.With("component", "proxy"),
+			ServiceSubnet: svcNet, ClientSubnet: vmNet, RouteLink: o.bridge})
 		agent, err := o.nodeAgent(logger)
 		if err != nil {
 			return err
@@ -74,6 +90,23 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		cfg.Metrics = append(cfg.Metrics, agent.Collectors()...)
 	}
 	return daemon.Run(cmd.Context(), cfg)
+}
+
+// subnets parses --service-subnet and --subnet and checks they do not overlap.
+func (o *serveOptions) subnets() (svc, vms netip.Prefix, err error) {
+	if vms, err = netip.ParsePrefix(o.subnet); err != nil {
+		return svc, vms, fmt.Errorf("--subnet %q: %w", o.subnet, err)
+	}
+	if svc, err = netip.ParsePrefix(o.serviceSubnet); err != nil {
+		return svc, vms, fmt.Errorf("--service-subnet %q: %w", o.serviceSubnet, err)
+	}
+	if err := apiserver.ValidateServiceSubnet(svc); err != nil {
+		return svc, vms, fmt.Errorf("--service-subnet %q: %w", o.serviceSubnet, err)
+	}
+	if svc.Overlaps(vms) {
+		return svc, vms, fmt.Errorf("--service-subnet %s overlaps the VM subnet --subnet %s", svc, vms)
+	}
+	return svc.Masked(), vms.Masked(), nil
 }
 
 // nodeAgent builds the node agent from the flags.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -63,6 +64,9 @@ type Config struct {
 	Version string
 	// Components run once the API serves.
 	Components []Component
+	// ServiceSubnet is the range Service cluster IPs come from (zero:
+	// apiserver.DefaultServiceSubnet).
+	ServiceSubnet netip.Prefix
 	// NodeProxy reaches the node agent for the VMI console, log and
 	// guest-exec subresources; nil answers them with 503.
 	NodeProxy apiserver.NodeProxy
@@ -147,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	srv, err := apiserver.New(apiserver.Config{Store: st, Logger: log, Version: cfg.Version, Token: listeners.token,
-		Node: cfg.NodeProxy, Metrics: reg})
+		Node: cfg.NodeProxy, Metrics: reg, ServiceSubnet: cfg.ServiceSubnet})
 	if err != nil {
 		listeners.close()
 		return err
