@@ -8,9 +8,8 @@
 // so kubectl runs there too (`ip netns exec`), with its own --cache-dir:
 // nothing touches the host's network or the user's kubectl cache.
 //
-// No node runs VMs in these tests (--node=false): a VMI becomes Ready when
+// No node runs VMs in the other tests (--node=false): a VMI becomes Ready when
 // the test says so through the status subresource, with kubectl itself, the
-// way a node reports it. TestKubectlWaitOnARealVM, which needs the node
-// agent, its probes and the tiny image, runs only when
-// VIGIL_E2E_KUBECTL_REAL_VM=1.
+// way a node reports it. TestKubectlWaitOnARealVM runs the node agent, its
+// probes and the tiny guest: there Ready comes from a real readiness probe.
 package kubectl

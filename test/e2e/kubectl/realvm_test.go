@@ -1,16 +1,12 @@
 package kubectl
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"vigil.dev/vigil/test/e2e/framework"
 )
-
-// realVMEnv enables TestKubectlWaitOnARealVM.
-const realVMEnv = "VIGIL_E2E_KUBECTL_REAL_VM"
 
 // probedVM is the tiny guest with a guest-agent readiness probe: Ready
 // comes from the node agent's prober, not from the test.
@@ -40,9 +36,6 @@ spec:
 // TestKubectlWaitOnARealVM waits with kubectl for a real VM (QEMU, the
 // tiny guest, its guest agent) to become Ready through its readiness probe.
 func TestKubectlWaitOnARealVM(t *testing.T) {
-	if os.Getenv(realVMEnv) != "1" {
-		t.Skipf("set %s=1 to run: it boots the tiny guest and needs the node agent and its probes", realVMEnv)
-	}
 	k := startKube(t, framework.Options{Tiny: true})
 	k.timeout = 5 * time.Minute // kubectl wait's own --timeout is 4m
 	k.must([]byte(probedVM), "apply", "-f", "-")
