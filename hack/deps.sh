@@ -10,11 +10,14 @@ packages=(
   qemu-guest-agent                # the real guest agent, copied into the tiny image
   watchdog                        # Debian's watchdog daemon, copied into the tiny image
   pciutils procps                 # lspci and pkill for the seed's watchdog procedure, in the guest
-  nftables iproute2 dnsmasq-base  # VM networking: bridge, taps, NAT, DHCP
+  nftables iproute2               # VM networking: bridge, taps, NAT, the Services dataplane
   xorriso cpio kmod               # cloud-init disks, image tooling
-  kubernetes-client               # kubectl, for the kubectl compatibility tests
   ca-certificates git
 )
+
+# kubectl, for the kubectl compatibility tests: any kubectl on PATH will do
+# (Debian's kubernetes-client is 1.20; the tests were written against 1.27-1.33).
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,10 +26,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "vigil: installing ${missing[*]}" >&2
   apt-get update -qq
-  # kubernetes-client is not in every Debian release; install the rest if it is missing.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      $(printf '%s\n' "${missing[@]}" | grep -vx kubernetes-client) >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Go: the machine's toolchain (>= 1.26) at /usr/local/go or on PATH.
