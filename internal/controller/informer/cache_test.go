@@ -87,3 +87,17 @@ func TestCacheSwapOnlyReplacesTheVersionActedOn(t *testing.T) {
 		t.Fatal("AddIfAbsent did not add")
 	}
 }
+
+func TestCacheOwnWritesNeverOverwriteANewerWatchedVersion(t *testing.T) {
+	c := NewCache[*corev1.Service]()
+	c.Apply(watch.Added, svc("a", "x", "u", "7"))            // the watch is ahead
+	c.AddIfAbsent(svc("a", "x", "u", "5"))                   // a create's answer, older
+	c.Swap(svc("a", "x", "u", "6"), svc("a", "x", "u", "8")) // acted on 6, not 7
+	if o, _ := c.Get("a/x"); o.ResourceVersion != "7" {
+		t.Fatalf("resourceVersion %s, want the watched 7", o.ResourceVersion)
+	}
+	c.Swap(svc("a", "x", "other-uid", "7"), svc("a", "x", "u", "8")) // another object of that name
+	if o, _ := c.Get("a/x"); o.ResourceVersion != "7" {
+		t.Fatalf("swap across UIDs applied: rv %s", o.ResourceVersion)
+	}
+}

@@ -74,3 +74,19 @@ func TestQueueShutDownWakesGet(t *testing.T) {
 		t.Fatal("Add after shutdown queued a key")
 	}
 }
+
+func TestQueueShutDownStopsPendingDelays(t *testing.T) {
+	clk := testclock.NewFakeClock(time.Unix(0, 0))
+	q := NewQueue(clk)
+	q.AddAfter("a", time.Second)
+	q.ShutDown()
+	clk.Step(time.Second)
+	q.AddAfter("b", time.Second) // after shutdown: ignored
+	clk.Step(time.Second)
+	if q.Len() != 0 {
+		t.Fatal("a delay queued a key after shutdown")
+	}
+	if _, ok := q.Get(); ok {
+		t.Fatal("Get after shutdown reported a key")
+	}
+}
