@@ -4,14 +4,13 @@
 // retries: the two pieces every controller of vigil's that is written as
 // "react to a change, reconcile one key" needs.
 //
-// Users: the endpoints controller and the Services dataplane (proxy). It
+// Users: the VM controller, the endpoints controller and the Services
+// dataplane (proxy). It
 // talks to the API only through the small ListWatcher interface
 // (*client.Client satisfies it) and must not know what its users do with
 // the objects; handlers run on the informer's goroutine and must not block.
 //
 // Own code rather than client-go's informers and workqueue: those want a
 // typed clientset and bring all of client-go in, while vigil's controllers
-// need list, watch, a cache and a queue for a few kinds. The VM controller
-// (internal/controller/vm) has its own copy of the same ideas, written
-// before this package; it can move here without a change of behaviour.
+// need list, watch, a cache and a queue for a few kinds.
 package informer

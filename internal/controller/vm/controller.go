@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/clock"
 
 	v1 "vigil.dev/vigil/api/v1"
+	"vigil.dev/vigil/internal/controller/informer"
 	"vigil.dev/vigil/internal/resource"
 )
 
@@ -66,9 +67,9 @@ type Controller struct {
 	api   API
 	opts  Options
 	log   *slog.Logger
-	vms   *informer[*v1.VirtualMachine]
-	vmis  *informer[*v1.VirtualMachineInstance]
-	queue *queue
+	vms   *informer.Informer[*v1.VirtualMachine]
+	vmis  *informer.Informer[*v1.VirtualMachineInstance]
+	queue *informer.Queue
 
 	mu       sync.Mutex
 	failures map[string]int // consecutive failed reconciles, by VM key
@@ -78,10 +79,11 @@ type Controller struct {
 func NewController(api API, opts Options) *Controller {
 	opts = opts.withDefaults()
 	c := &Controller{api: api, opts: opts, log: opts.Logger.With("controller", "vm"),
-		queue: newQueue(opts.Clock), failures: map[string]int{}}
-	c.vms = newInformer(api, resource.VirtualMachines, opts.Clock, opts.RetryDelay, c.log,
-		func(vm *v1.VirtualMachine) { c.queue.Add(objectKey(vm)) })
-	c.vmis = newInformer(api, resource.VirtualMachineInstances, opts.Clock, opts.RetryDelay, c.log,
+		queue: informer.NewQueue(opts.Clock), failures: map[string]int{}}
+	iopts := informer.Options{Clock: opts.Clock, Retry: opts.RetryDelay, Logger: c.log}
+	c.vms = informer.New(api, resource.VirtualMachines, iopts,
+		func(vm *v1.VirtualMachine) { c.queue.Add(informer.Key(vm)) })
+	c.vmis = informer.New(api, resource.VirtualMachineInstances, iopts,
 		func(vmi *v1.VirtualMachineInstance) { c.queue.Add(ownerKey(vmi)) })
 	return c
 }
@@ -92,7 +94,7 @@ func ownerKey(vmi *v1.VirtualMachineInstance) string {
 	if ref := metav1.GetControllerOf(vmi); ref != nil && ref.Kind == v1.VirtualMachineGroupVersionKind.Kind {
 		return vmi.Namespace + "/" + ref.Name
 	}
-	return objectKey(vmi)
+	return informer.Key(vmi)
 }
 
 // Run lists and watches VMs and VMIs, and once both caches are filled,
@@ -101,12 +103,12 @@ func (c *Controller) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context){c.vms.run, c.vmis.run} {
+	for _, run := range []func(context.Context){c.vms.Run, c.vmis.Run} {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(ctx) }()
 	}
-	if c.waitForSync(ctx) {
-		c.log.Info("caches filled, reconciling", "vms", c.vms.cache.len(), "vmis", c.vmis.cache.len(), "workers", c.opts.Workers)
+	if informer.WaitForSync(ctx, c.vms.Synced(), c.vmis.Synced()) {
+		c.log.Info("caches filled, reconciling", "vms", c.vms.Cache().Len(), "vmis", c.vmis.Cache().Len(), "workers", c.opts.Workers)
 		for range c.opts.Workers {
 			wg.Add(1)
 			go func() { defer wg.Done(); c.work(ctx) }()
@@ -116,17 +118,6 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.queue.ShutDown()
 	wg.Wait()
 	return nil
-}
-
-func (c *Controller) waitForSync(ctx context.Context) bool {
-	for _, ch := range []<-chan struct{}{c.vms.synced, c.vmis.synced} {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
 }
 
 func (c *Controller) work(ctx context.Context) {

@@ -11,15 +11,12 @@
 //   - vmi.go: NewVMI, the VMI built from a VM's template.
 //
 // A thin reconciler around them:
-//   - informer.go, cache.go: list+watch of VMs and VMIs into caches,
-//     relisting after an expired or broken watch.
-//   - queue.go: a keyed work queue with delayed adds (backoff timers).
 //   - controller.go, reconcile.go: workers that Decide per VM, write the
 //     status, then create or delete the VMI through the API interface.
+//     VMs and VMIs come from internal/controller/informer (list+watch into
+//     caches, relisting after an expired or broken watch) and the work
+//     comes from its keyed queue with delayed adds (backoff timers).
 //
 // It must not touch the store, QEMU or the node: it only creates and
-// deletes VMIs and updates VM status through the API. The informer and
-// queue are small own code rather than client-go's: client-go's informers
-// want a typed clientset and would bring all of client-go in, while the
-// controller needs only list, watch and a queue for two kinds.
+// deletes VMIs and updates VM status through the API.
 package vm

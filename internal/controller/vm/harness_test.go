@@ -73,14 +73,14 @@ func newHarness(t *testing.T, api *fakeAPI) *harness {
 	return h
 }
 
-// connect lists both resources and opens the watches, as informer.run does.
+// connect lists both resources and opens the watches, as Informer.Run does.
 func (h *harness) connect() {
 	h.t.Helper()
-	vmRV, err := h.c.vms.list(h.ctx)
+	vmRV, err := h.c.vms.List(h.ctx)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	vmiRV, err := h.c.vmis.list(h.ctx)
+	vmiRV, err := h.c.vmis.List(h.ctx)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func (h *harness) pump(allowErrors bool) {
 	for _, p := range []struct {
 		w      watch.Interface
 		handle func(watch.Event) (string, error)
-	}{{h.vmW, h.c.vms.handle}, {h.vmiW, h.c.vmis.handle}} {
+	}{{h.vmW, h.c.vms.Handle}, {h.vmiW, h.c.vmis.Handle}} {
 		for drained := false; !drained; {
 			select {
 			case ev, ok := <-p.w.ResultChan():

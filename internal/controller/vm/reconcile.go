@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "vigil.dev/vigil/api/v1"
+	"vigil.dev/vigil/internal/controller/informer"
 	"vigil.dev/vigil/internal/resource"
 )
 
@@ -21,7 +22,7 @@ import (
 // observed, so a status written before an action that then fails loses
 // nothing. It returns when to look again (crash-loop backoff).
 func (c *Controller) reconcile(ctx context.Context, key string) (requeueAfter time.Duration, err error) {
-	vm, ok := c.vms.cache.get(key)
+	vm, ok := c.vms.Cache().Get(key)
 	if !ok {
 		return 0, nil // gone: the API server deletes its VMIs
 	}
@@ -49,7 +50,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) (requeueAfter ti
 // vmiOf is the VM's VMI from the cache, or nil; a VMI of the same name
 // controlled by another owner comes back as foreign instead.
 func (c *Controller) vmiOf(vm *v1.VirtualMachine) (vmi, foreign *v1.VirtualMachineInstance) {
-	vmi, ok := c.vmis.cache.get(objectKey(vm))
+	vmi, ok := c.vmis.Cache().Get(informer.Key(vm))
 	if !ok {
 		return nil, nil
 	}
@@ -74,7 +75,7 @@ func (c *Controller) writeStatus(ctx context.Context, vm *v1.VirtualMachine, sta
 	case err != nil:
 		return false, fmt.Errorf("updating the status of virtual machine %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
-	c.vms.cache.swap(vm, next)
+	c.vms.Cache().Swap(vm, next)
 	return true, nil
 }
 
@@ -94,7 +95,7 @@ func (c *Controller) createVMI(ctx context.Context, vm *v1.VirtualMachine) error
 			fmt.Sprintf("Error creating virtual machine instance: %v", err))
 		return fmt.Errorf("creating virtual machine instance %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
-	c.vmis.cache.addIfAbsent(vmi)
+	c.vmis.Cache().AddIfAbsent(vmi)
 	c.log.Info("started VM by creating its VMI", "vm", vm.Namespace+"/"+vm.Name, "vmi", vmi.Name, "uid", vmi.UID)
 	c.opts.Recorder.Event(vm, corev1.EventTypeNormal, ReasonSuccessfulCreate,
 		fmt.Sprintf("Started the virtual machine by creating the new virtual machine instance %s", vmi.Name))
@@ -146,5 +147,5 @@ func (c *Controller) markDeleting(vmi *v1.VirtualMachineInstance) {
 	marked := vmi.DeepCopy()
 	now := metav1.NewTime(c.opts.Clock.Now())
 	marked.DeletionTimestamp = &now
-	c.vmis.cache.swap(vmi, marked)
+	c.vmis.Cache().Swap(vmi, marked)
 }
