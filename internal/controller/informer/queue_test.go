@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	testclock "k8s.io/utils/clock/testing"
 )
 
@@ -55,6 +56,34 @@ func TestQueueAddAfterKeepsTheEarliestDeadline(t *testing.T) {
 	clk.Step(30 * time.Second)
 	if got := drain(q); len(got) != 0 {
 		t.Fatalf("a superseded delay fired: %v", got)
+	}
+	if clk.HasWaiters() {
+		t.Fatal("a superseded timer is still armed")
+	}
+}
+
+func TestTypedQueueReportsQueuedKeysAndDeadlines(t *testing.T) {
+	clk := testclock.NewFakeClock(time.Unix(0, 0))
+	q := NewTypedQueue[types.UID](clk)
+	q.Add("u1")
+	q.AddAfter("u2", 5*time.Second)
+	if !q.Queued("u1") || q.Queued("u2") {
+		t.Fatalf("Queued(u1)=%v Queued(u2)=%v, want true false", q.Queued("u1"), q.Queued("u2"))
+	}
+	if at, ok := q.Due("u2"); !ok || !at.Equal(time.Unix(5, 0)) {
+		t.Fatalf("Due(u2) = %v %v, want 5s", at, ok)
+	}
+	if _, ok := q.Due("u1"); ok {
+		t.Fatal("Due(u1) reports a deadline never asked for")
+	}
+	k, _ := q.Get()
+	if k != "u1" || q.Queued("u1") {
+		t.Fatalf("Get = %s; Queued(u1) after Get = %v", k, q.Queued("u1"))
+	}
+	q.Done(k)
+	clk.Step(5 * time.Second)
+	if _, ok := q.Due("u2"); ok || !q.Queued("u2") {
+		t.Fatal("u2 was not queued at its deadline")
 	}
 }
 
