@@ -11,6 +11,7 @@ import (
 
 	v1 "vigil.dev/vigil/api/v1"
 	"vigil.dev/vigil/internal/client"
+	"vigil.dev/vigil/internal/controller/informer"
 	"vigil.dev/vigil/internal/events"
 	"vigil.dev/vigil/internal/images"
 	"vigil.dev/vigil/internal/network"
@@ -42,7 +43,7 @@ type Agent struct {
 	alloc  *network.Allocator
 	images *images.Store
 	cache  *vmiCache
-	queue  *queue
+	queue  *informer.TypedQueue[types.UID]
 	ready  chan struct{}
 	// metrics belong to the probe engine; they exist from New on so the
 	// API server can register them before Run.
@@ -67,7 +68,7 @@ func New(cfg Config) (*Agent, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		cache:    newVMICache(),
-		queue:    newQueue(cfg.Clock),
+		queue:    informer.NewTypedQueue[types.UID](cfg.Clock),
 		ready:    make(chan struct{}),
 		metrics:  probe.NewMetrics(),
 		states:   map[types.UID]*vmiState{},
@@ -94,7 +95,7 @@ func (a *Agent) Run(ctx context.Context, socket string) error {
 	if err := a.restore(ctx); err != nil {
 		return err
 	}
-	inf := &informer{api: a.api, cache: a.cache, notify: a.queue.Add, clock: a.cfg.Clock, retry: retryDelay,
+	inf := &vmiInformer{api: a.api, cache: a.cache, notify: a.queue.Add, clock: a.cfg.Clock, retry: retryDelay,
 		log: a.log}
 	var wg sync.WaitGroup
 	wg.Add(1)

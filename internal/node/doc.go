@@ -23,10 +23,16 @@
 //   - decide.go, status.go, outcome.go, schedule.go, interfaces.go: pure
 //     functions from observed facts (and `now`) to the next step or the
 //     status to write. Tables test them.
-//   - informer.go, queue.go: list+watch of VMIs into a cache (relisting
-//     after 410 or a broken watch) and a keyed work queue; a key is handled
-//     by one worker at a time, so each VMI has one writer here, while VMIs
-//     proceed independently.
+//   - informer.go: list+watch of VMIs into a cache (relisting after 410 or
+//     a broken watch) that queues VMI UIDs on the keyed work queue of
+//     internal/controller/informer; a key is handled by one worker at a
+//     time, so each VMI has one writer here, while VMIs proceed
+//     independently. The node keeps its own informer rather than that
+//     package's because its cache differs in kind: keyed by UID (a VMI
+//     re-created under the same name is another VMI), updated by the
+//     agent's own status writes unless the watch already brought a newer
+//     resourceVersion, and a relist queues every VMI it ever held, not
+//     only the changed ones.
 //   - reconcile.go, start.go, prepare.go, stop.go, finish.go, write.go: the
 //     I/O that carries a decided step out: launch, stop, cleanup, status
 //     writes (read-modify-write with retry on Conflict, only when something

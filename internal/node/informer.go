@@ -113,10 +113,10 @@ func dedupe(uids []types.UID) []types.UID {
 	return out
 }
 
-// informer lists and watches VMIs into the cache and hands every UID that
+// vmiInformer lists and watches VMIs into the cache and hands every UID that
 // changed to notify. A watch that ends is resumed from the last version
 // seen; one that fails (410 Gone included) is replaced by a fresh list.
-type informer struct {
+type vmiInformer struct {
 	api    API
 	cache  *vmiCache
 	notify func(types.UID)
@@ -126,7 +126,7 @@ type informer struct {
 }
 
 // run lists and watches until ctx ends.
-func (i *informer) run(ctx context.Context) {
+func (i *vmiInformer) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		rv, err := i.list(ctx)
 		if err != nil {
@@ -146,7 +146,7 @@ func (i *informer) run(ctx context.Context) {
 	}
 }
 
-func (i *informer) list(ctx context.Context) (string, error) {
+func (i *vmiInformer) list(ctx context.Context) (string, error) {
 	var list v1.VirtualMachineInstanceList
 	if err := i.api.List(ctx, resource.VirtualMachineInstances, "", client.ListOptions{}, &list); err != nil {
 		return "", fmt.Errorf("listing virtualmachineinstances: %w", err)
@@ -159,7 +159,7 @@ func (i *informer) list(ctx context.Context) (string, error) {
 
 // watch follows changes after rv until ctx ends (nil) or the watch fails;
 // it returns how many events it applied.
-func (i *informer) watch(ctx context.Context, rv string) (int, error) {
+func (i *vmiInformer) watch(ctx context.Context, rv string) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
 		w, err := i.api.Watch(ctx, resource.VirtualMachineInstances, "", client.ListOptions{ResourceVersion: rv})
@@ -180,7 +180,7 @@ func (i *informer) watch(ctx context.Context, rv string) (int, error) {
 	return total, nil
 }
 
-func (i *informer) consume(ctx context.Context, w watch.Interface, rv string) (string, int, error) {
+func (i *vmiInformer) consume(ctx context.Context, w watch.Interface, rv string) (string, int, error) {
 	n := 0
 	for {
 		select {
@@ -202,7 +202,7 @@ func (i *informer) consume(ctx context.Context, w watch.Interface, rv string) (s
 	}
 }
 
-func (i *informer) handle(ev watch.Event) (string, error) {
+func (i *vmiInformer) handle(ev watch.Event) (string, error) {
 	if ev.Type == watch.Error {
 		return "", fmt.Errorf("watching virtualmachineinstances: %w", apierrors.FromObject(ev.Object))
 	}
@@ -225,7 +225,7 @@ func (i *informer) handle(ev watch.Event) (string, error) {
 	return vmi.ResourceVersion, nil
 }
 
-func (i *informer) pause(ctx context.Context) {
+func (i *vmiInformer) pause(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 	case <-i.clock.After(i.retry):

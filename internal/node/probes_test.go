@@ -108,7 +108,7 @@ func TestStatusWritesFailOverToTheWorker(t *testing.T) {
 	if err := ta.SetReadiness(vmi.UID, Readiness{Ready: true}); err != nil {
 		t.Fatal(err)
 	}
-	if !ta.queue.queued[vmi.UID] {
+	if !ta.queue.Queued(vmi.UID) {
 		t.Error("a failed write did not queue the VMI for its worker")
 	}
 	if r := st.observation().Readiness; r == nil || !r.Ready {
@@ -265,7 +265,7 @@ func TestProbeTracedQueuesOnAChange(t *testing.T) {
 	vmi, _ := ta.runningVMI(newVMI("a", "a", "tiny"))
 	uid := vmi.UID
 	drain := func() bool {
-		queued := ta.queue.queued[uid]
+		queued := ta.queue.Queued(uid)
 		if queued {
 			got, _ := ta.queue.Get()
 			ta.queue.Done(got)
@@ -290,7 +290,7 @@ func TestProbeTracedQueuesOnAChange(t *testing.T) {
 			t.Errorf("step %d: queued %v, want %v", i, got, s.queued)
 		}
 	}
-	if _, ok := ta.queue.timers[uid]; !ok {
+	if _, ok := ta.queue.Due(uid); !ok {
 		t.Error("a probe with an unchanged result did not arm the delayed status write")
 	}
 }
@@ -324,8 +324,8 @@ func TestProbeStatusIsWrittenOnChangesAndThrottled(t *testing.T) {
 	if w := sync(); w != base {
 		t.Errorf("a count alone was written at once (%d writes, want %d)", w, base)
 	}
-	if d, ok := ta.queue.timers[vmi.UID]; !ok || !d.at.Equal(t0.Add(probeStatusInterval)) {
-		t.Errorf("delayed write %+v, want at %v", d, t0.Add(probeStatusInterval))
+	if at, ok := ta.queue.Due(vmi.UID); !ok || !at.Equal(t0.Add(probeStatusInterval)) {
+		t.Errorf("delayed write at %v (pending %v), want at %v", at, ok, t0.Add(probeStatusInterval))
 	}
 	ta.clock.Step(probeStatusInterval)
 	if w := sync(); w != base+1 || ta.api.get("ns", "a").Status.Probes[0].Run.Count != 2 {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -159,5 +160,17 @@ func TestProxyBeforeRun(t *testing.T) {
 	}
 	if _, err := a.Logs(context.Background(), "ns", "a", false); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("logs before the agent runs: %v", err)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	for i, w := range want {
+		if got := backoff(i + 1); got != w {
+			t.Errorf("backoff(%d) = %s, want %s", i+1, got, w)
+		}
+	}
+	if got := backoff(100); got != maxRetryDelay {
+		t.Errorf("backoff(100) = %s, want %s", got, maxRetryDelay)
 	}
 }
