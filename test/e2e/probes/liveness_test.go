@@ -15,6 +15,7 @@ import (
 //   - httpGet: the guest's server stopped → the VM is replaced and the new
 //     VMI becomes Ready;
 //   - guestAgentPing: the agent stopped → replaced.
+//
 // liveDelay gives a guest time to boot before liveness counts, as a user
 // must (four tiny guests booting at once under TCG take up to ~20 s);
 // without it a replacement VMI is killed while it boots.

@@ -131,13 +131,15 @@ func check(t *testing.T, d *framework.Daemon, rec *framework.VMIRecorder, name, 
 	}
 }
 
-// waitWatchdogDaemon waits for the guest's watchdog daemon, which arms the
-// device when it opens /dev/watchdog: before that, nothing can fire.
+// waitWatchdogDaemon waits for the guest's watchdog daemon to run and the
+// device to be armed (it is when the daemon opens /dev/watchdog; the
+// kernel says so in sysfs): before that, nothing can fire.
 func waitWatchdogDaemon(t *testing.T, d *framework.Daemon, name string) {
 	t.Helper()
-	framework.Eventually(t, time.Minute, name+": the watchdog daemon to run", func() (bool, string) {
-		r := d.Vigil(nil, "guest-exec", name, "--", "pidof", "watchdog")
-		return r.Code == 0, r.Stdout + r.Stderr
+	framework.Eventually(t, time.Minute, name+": the watchdog daemon to run and arm the device", func() (bool, string) {
+		r := d.Vigil(nil, "guest-exec", name, "--", "sh", "-c",
+			"pidof watchdog && cat /sys/class/watchdog/watchdog0/state")
+		return r.Code == 0 && strings.Contains(r.Stdout, "active"), r.Stdout + r.Stderr
 	})
 }
 
