@@ -31,6 +31,7 @@ func run(b *testing.B, n int) {
 	rec := d.RecordVMIs("default")
 	time.Sleep(2 * time.Second)
 	idle := rssKiB(b, d.PID())
+	idleHeap := heapInuse(b, d)
 
 	var toQEMU, toAgent, toHTTP []time.Duration
 	var mu sync.Mutex
@@ -70,6 +71,7 @@ func run(b *testing.B, n int) {
 	wg.Wait()
 	time.Sleep(3 * time.Second)
 	loaded := rssKiB(b, d.PID())
+	loadedHeap := heapInuse(b, d)
 
 	report := func(name string, ds []time.Duration) {
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
@@ -81,6 +83,7 @@ func run(b *testing.B, n int) {
 	report("create-to-http", toHTTP)
 	b.ReportMetric(float64(idle)/1024, "rss-idle-MiB")
 	b.ReportMetric(float64(loaded-idle)/float64(n), "rss-KiB-per-vmi")
+	b.ReportMetric((loadedHeap-idleHeap)/1024/float64(n), "heap-inuse-KiB-per-vmi")
 	b.ReportMetric(float64(processesPerVM(b, d.DataDir, n)), "host-procs-per-vm")
 }
 
@@ -115,6 +118,23 @@ func processesPerVM(b *testing.B, dataDir string, n int) int {
 		count++
 	}
 	return count / n
+}
+
+// heapInuse reads go_memstats_heap_inuse_bytes from the daemon's /metrics:
+// the Go heap in use, without the garbage RSS still holds.
+func heapInuse(b *testing.B, d *framework.Daemon) float64 {
+	code, body, err := d.Get("/metrics")
+	if err != nil || code != 200 {
+		b.Fatalf("GET /metrics: %d %v", code, err)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "go_memstats_heap_inuse_bytes ") {
+			v, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
+			return v
+		}
+	}
+	b.Fatal("no go_memstats_heap_inuse_bytes in /metrics")
+	return 0
 }
 
 func rssKiB(b *testing.B, pid int) int {
