@@ -52,7 +52,7 @@ if ! [ -f "$RUN/pid" ] || ! kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   setsid ip netns exec "$NETNS" "$VIGIL" serve --data-dir "$DATA" --socket "$SOCK" >"$LOG" 2>&1 </dev/null &
   echo $! >"$RUN/pid"
   for _ in $(seq 1 300); do
-    "$VIGIL" version >/dev/null 2>&1 && break
+    "$VIGIL" get vm -A >/dev/null 2>&1 && break
     sleep 0.1
   done
 fi
