@@ -35,7 +35,7 @@ func backend(name string) framework.VMSpec {
 	cmds := []string{healthCmd, "httpd -p 8080 -h /www", "nc -ll -p 9000 -e /usr/local/bin/echoname"}
 	return framework.VMSpec{Name: name, Strategy: "Always", Labels: map[string]string{"tier": "web"},
 		UserData:  framework.CloudConfig(files, cmds),
-		Readiness: "        httpGet:\n          port: 1500\n          path: /healthz\n          httpHeaders:\n          - name: Custom-Header\n            value: Awesome\n        periodSeconds: 2\n        failureThreshold: 2\n"}
+		Readiness: "        httpGet:\n          port: 1500\n          path: /healthz\n          httpHeaders:\n          - name: Custom-Header\n            value: Awesome\n        periodSeconds: 4\n        timeoutSeconds: 3\n        failureThreshold: 2\n"}
 }
 
 const service = `apiVersion: v1
