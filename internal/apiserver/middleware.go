@@ -124,6 +124,13 @@ func bearerToken(r *http.Request) (string, bool) {
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A body trickled in a byte at a time must not hold a handler
+			// for ever. GETs are left alone: watches and the console read
+			// (and, once hijacked, keep) the connection for as long as they
+			// live.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

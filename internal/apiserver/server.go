@@ -33,6 +33,12 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	// idleTimeout closes keep-alive connections nobody uses.
 	idleTimeout = 2 * time.Minute
+	// bodyReadTimeout bounds reading a request body (at most MaxBodyBytes)
+	// from a client that sends it slowly.
+	bodyReadTimeout = time.Minute
+	// watchWriteTimeout bounds one watch event's write to a client that
+	// stopped reading; the stream then ends.
+	watchWriteTimeout = 30 * time.Second
 	// readyTimeout bounds the store check behind /readyz.
 	readyTimeout = 2 * time.Second
 )

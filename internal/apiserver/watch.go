@@ -194,6 +194,9 @@ func (st *watchStream) send(t watch.EventType, obj runtime.Object) error {
 		st.s.log.Error("encoding a watch event", "kind", st.req.res.Kind, "err", err)
 		return err
 	}
+	// A client that stopped reading must not hold the stream (and the
+	// store's watch behind it) for ever.
+	_ = st.rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
 	if _, err := st.w.Write(append(line, '\n')); err != nil {
 		return err
 	}
@@ -236,9 +239,12 @@ func (s *Server) currentState(ctx context.Context, req request) ([]runtime.Objec
 
 // watchContext ends with the request, at the timeout, or at server shutdown.
 func (s *Server) watchContext(parent context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(parent)
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if timeout > 0 {
 		ctx, cancel = context.WithTimeout(parent, timeout)
+	} else {
+		ctx, cancel = context.WithCancel(parent)
 	}
 	stop := context.AfterFunc(s.stopping, cancel)
 	return ctx, func() { stop(); cancel() }

@@ -87,7 +87,7 @@ func (a *Agent) watchdogFired(st *vmiState, ev qmp.Event) {
 		a.rec.Event(vm, corev1.EventTypeWarning, EventWatchdogFired, msg)
 	}
 	if d.Action == string(v1.WatchdogActionShutdown) {
-		if vmi, ok := obj.(*v1.VirtualMachineInstance); ok {
+		if vmi, ok := obj.(*v1.VirtualMachineInstance); ok && st.watchShutdownOnce() {
 			go a.watchShutdown(st, st.process(), graceFor(vmi))
 		}
 	}
@@ -99,11 +99,14 @@ func (a *Agent) watchdogFired(st *vmiState, ev qmp.Event) {
 // the user did not choose; after the grace period it says so in a Warning
 // event, so the firing is not silently lost.
 func (a *Agent) watchShutdown(st *vmiState, proc *qemu.Process, grace time.Duration) {
+	defer st.shutdownWatchDone()
 	if proc == nil {
 		return
 	}
 	select {
 	case <-proc.Exited():
+		return
+	case <-a.ctx.Done(): // the daemon is stopping
 		return
 	case <-a.cfg.Clock.After(grace):
 	}

@@ -124,8 +124,12 @@ func (a *Agent) Logs(ctx context.Context, namespace, name string, follow bool) (
 		return f, nil
 	}
 	var gone <-chan struct{}
-	if st := a.state(vmi.UID); st != nil && st.process() != nil {
-		gone = st.process().Exited()
+	var proc *qemu.Process
+	if st := a.state(vmi.UID); st != nil {
+		proc = st.process() // read once: the worker clears it when QEMU ends
+	}
+	if proc != nil {
+		gone = proc.Exited()
 	} else {
 		closed := make(chan struct{})
 		close(closed)

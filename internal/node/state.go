@@ -48,6 +48,27 @@ type vmiState struct {
 	lastProbe map[probe.Kind]prober.Result
 	// probesWritten is when status.probes was last written.
 	probesWritten time.Time
+	// shutdownWatched: a watchdog "shutdown" is being followed (one at a
+	// time, however often the device fires).
+	shutdownWatched bool
+}
+
+// watchShutdownOnce claims the following of a watchdog shutdown; false when
+// one is already followed.
+func (s *vmiState) watchShutdownOnce() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdownWatched {
+		return false
+	}
+	s.shutdownWatched = true
+	return true
+}
+
+func (s *vmiState) shutdownWatchDone() {
+	s.mu.Lock()
+	s.shutdownWatched = false
+	s.mu.Unlock()
 }
 
 func (s *vmiState) probesWrittenAt() time.Time {

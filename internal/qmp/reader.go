@@ -24,6 +24,9 @@ func newLineReader(r io.Reader, max int) *lineReader {
 }
 
 func (r *lineReader) next() ([]byte, error) {
+	if cap(r.buf) > 64<<10 {
+		r.buf = nil // one long reply must not pin its buffer for the VM's life
+	}
 	r.buf = r.buf[:0]
 	for {
 		chunk, err := r.br.ReadSlice('\n')
