@@ -40,33 +40,11 @@ func newApplyCommand(e *env) *cobra.Command {
 }
 
 func runApply(cmd *cobra.Command, e *env, files []string) error {
-	objs, errs := loadManifests(cmd, files, e.namespace, namespaceSet(cmd))
-	if len(errs) > 0 {
-		printErrors(cmd, errs)
-		return failed()
-	}
-	c, err := e.client(cmd)
-	if err != nil {
-		return err
-	}
-	ok := true
-	for _, o := range objs {
-		warn := func(msg string) { fprintf(cmd.ErrOrStderr(), "Warning: %s\n", msg) }
+	warn := func(msg string) { fprintf(cmd.ErrOrStderr(), "Warning: %s\n", msg) }
+	return eachManifest(cmd, e, files, "applying", func(c *client.Client, o manifestObject) (string, string, error) {
 		outcome, err := applyOne(cmd.Context(), c, o, warn)
-		if err != nil {
-			fprintf(cmd.ErrOrStderr(), "%s\n", formatError(err, "error when applying "+quote(o.source)))
-			if client.IsUnreachable(err) {
-				return failed()
-			}
-			ok = false
-			continue
-		}
-		fprintf(cmd.OutOrStdout(), "%s %s\n", objectRef(o.r, o.name), outcome)
-	}
-	if !ok {
-		return failed()
-	}
-	return nil
+		return o.name, outcome, err
+	})
 }
 
 // applyOne creates or patches one object and says which: "created",

@@ -25,36 +25,16 @@ func newCreateCommand(e *env) *cobra.Command {
 }
 
 func runCreate(cmd *cobra.Command, e *env, files []string) error {
-	objs, errs := loadManifests(cmd, files, e.namespace, namespaceSet(cmd))
-	if len(errs) > 0 {
-		printErrors(cmd, errs)
-		return failed()
-	}
-	c, err := e.client(cmd)
-	if err != nil {
-		return err
-	}
-	ok := true
-	for _, o := range objs {
-		err := c.Create(cmd.Context(), o.r, o.obj)
-		if err != nil {
-			fprintf(cmd.ErrOrStderr(), "%s\n", formatError(err, "error when creating "+quote(o.source)))
-			if client.IsUnreachable(err) {
-				return failed() // the daemon is out of reach: the next documents would fail the same way
-			}
-			ok = false
-			continue
+	return eachManifest(cmd, e, files, "creating", func(c *client.Client, o manifestObject) (string, string, error) {
+		if err := c.Create(cmd.Context(), o.r, o.obj); err != nil {
+			return "", "", err
 		}
 		name := o.name
 		if m, err := meta.Accessor(o.obj); err == nil && m.GetName() != "" {
 			name = m.GetName() // the server's, when it generated one
 		}
-		fprintf(cmd.OutOrStdout(), "%s created\n", objectRef(o.r, name))
-	}
-	if !ok {
-		return failed()
-	}
-	return nil
+		return name, "created", nil
+	})
 }
 
 func quote(s string) string { return "\"" + s + "\"" }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"vigil.dev/vigil/internal/client"
 	"vigil.dev/vigil/internal/manifest"
 	"vigil.dev/vigil/internal/resource"
 )
@@ -192,4 +193,39 @@ func printErrors(cmd *cobra.Command, errs []error) {
 	for _, err := range errs {
 		fprintf(cmd.ErrOrStderr(), "%s\n", formatError(err, ""))
 	}
+}
+
+// eachManifest decodes every document of the files first (a decoding error
+// in any of them sends nothing), then calls act on each object in order and
+// prints "KIND/NAME OUTCOME", or the error "error when VERBING FILE". It
+// goes on after an error, except when the daemon is out of reach (the next
+// documents would fail the same way), and fails if any object did.
+func eachManifest(cmd *cobra.Command, e *env, files []string, verbing string,
+	act func(c *client.Client, o manifestObject) (name, outcome string, err error)) error {
+	objs, errs := loadManifests(cmd, files, e.namespace, namespaceSet(cmd))
+	if len(errs) > 0 {
+		printErrors(cmd, errs)
+		return failed()
+	}
+	c, err := e.client(cmd)
+	if err != nil {
+		return err
+	}
+	ok := true
+	for _, o := range objs {
+		name, outcome, err := act(c, o)
+		if err != nil {
+			fprintf(cmd.ErrOrStderr(), "%s\n", formatError(err, "error when "+verbing+" "+quote(o.source)))
+			if client.IsUnreachable(err) {
+				return failed()
+			}
+			ok = false
+			continue
+		}
+		fprintf(cmd.OutOrStdout(), "%s %s\n", objectRef(o.r, name), outcome)
+	}
+	if !ok {
+		return failed()
+	}
+	return nil
 }
