@@ -77,15 +77,16 @@ type Controller struct {
 	queue *informer.Queue
 	index VMIIndex
 
-	mu       sync.Mutex
-	failures map[string]int // consecutive failed syncs, by Service key
+	// retries counts consecutive failures per key for the retry backoff.
+	retries *informer.Retries[string]
 }
 
 // New builds a controller; Run starts it.
 func New(api API, opts Options) *Controller {
 	opts = opts.withDefaults()
 	c := &Controller{api: api, opts: opts, log: opts.Logger.With("controller", "endpoints"),
-		queue: informer.NewQueue(opts.Clock), failures: map[string]int{}}
+		queue:   informer.NewQueue(opts.Clock),
+		retries: &informer.Retries[string]{Base: opts.RetryDelay, Max: opts.MaxRetryDelay}}
 	iopts := informer.Options{Clock: opts.Clock, Retry: opts.RetryDelay, Logger: c.log}
 	c.svcs = informer.New(api, resource.Services, iopts, func(s *corev1.Service) { c.queue.Add(informer.Key(s)) })
 	c.eps = informer.New(api, resource.Endpoints, iopts, func(e *corev1.Endpoints) { c.queue.Add(informer.Key(e)) })
@@ -120,7 +121,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.log.Info("caches filled, syncing", "services", c.svcs.Cache().Len(),
 			"vmis", c.vmis.Cache().Len(), "endpoints", c.eps.Cache().Len(), "workers", c.opts.Workers)
 		for range c.opts.Workers {
-			wg.Go(func() { c.work(ctx) })
+			wg.Go(func() { c.queue.Work(ctx, c.process) })
 		}
 	}
 	<-ctx.Done()
@@ -129,38 +130,17 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
-func (c *Controller) work(ctx context.Context) {
-	for {
-		key, ok := c.queue.Get()
-		if !ok {
-			return
-		}
-		c.process(ctx, key)
-		c.queue.Done(key)
-	}
-}
-
 // process syncs one Service and retries it with backoff after an error.
 func (c *Controller) process(ctx context.Context, key string) {
 	err := c.Sync(ctx, key)
 	if err == nil {
-		c.mu.Lock()
-		delete(c.failures, key)
-		c.mu.Unlock()
+		c.retries.Forget(key)
 		return
 	}
 	if ctx.Err() != nil {
 		return
 	}
-	delay := c.retryDelay(key)
+	delay := c.retries.Failed(key)
 	c.log.Warn("endpoints sync failed, retrying", "service", key, "err", err, "after", delay)
 	c.queue.AddAfter(key, delay)
-}
-
-func (c *Controller) retryDelay(key string) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := min(c.failures[key], 20)
-	c.failures[key]++
-	return min(c.opts.RetryDelay<<n, c.opts.MaxRetryDelay)
 }

@@ -71,15 +71,16 @@ type Controller struct {
 	vmis  *informer.Informer[*v1.VirtualMachineInstance]
 	queue *informer.Queue
 
-	mu       sync.Mutex
-	failures map[string]int // consecutive failed reconciles, by VM key
+	// retries counts consecutive failures per key for the retry backoff.
+	retries *informer.Retries[string]
 }
 
 // NewController builds a controller; Run starts it.
 func NewController(api API, opts Options) *Controller {
 	opts = opts.withDefaults()
 	c := &Controller{api: api, opts: opts, log: opts.Logger.With("controller", "vm"),
-		queue: informer.NewQueue(opts.Clock), failures: map[string]int{}}
+		queue:   informer.NewQueue(opts.Clock),
+		retries: &informer.Retries[string]{Base: opts.RetryDelay, Max: opts.MaxRetryDelay}}
 	iopts := informer.Options{Clock: opts.Clock, Retry: opts.RetryDelay, Logger: c.log}
 	c.vms = informer.New(api, resource.VirtualMachines, iopts,
 		func(vm *v1.VirtualMachine) { c.queue.Add(informer.Key(vm)) })
@@ -111,24 +112,13 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.log.Info("caches filled, reconciling", "vms", c.vms.Cache().Len(), "vmis", c.vmis.Cache().Len(), "workers", c.opts.Workers)
 		for range c.opts.Workers {
 			wg.Add(1)
-			go func() { defer wg.Done(); c.work(ctx) }()
+			go func() { defer wg.Done(); c.queue.Work(ctx, c.process) }()
 		}
 	}
 	<-ctx.Done()
 	c.queue.ShutDown()
 	wg.Wait()
 	return nil
-}
-
-func (c *Controller) work(ctx context.Context) {
-	for {
-		key, ok := c.queue.Get()
-		if !ok {
-			return
-		}
-		c.process(ctx, key)
-		c.queue.Done(key)
-	}
 }
 
 // process reconciles one VM and schedules what comes next: a retry with
@@ -139,23 +129,13 @@ func (c *Controller) process(ctx context.Context, key string) {
 		if ctx.Err() != nil {
 			return
 		}
-		delay := c.retryDelay(key)
+		delay := c.retries.Failed(key)
 		c.log.Warn("reconcile failed, retrying", "vm", key, "err", err, "after", delay)
 		c.queue.AddAfter(key, delay)
 		return
 	}
-	c.mu.Lock()
-	delete(c.failures, key)
-	c.mu.Unlock()
+	c.retries.Forget(key)
 	if requeue > 0 {
 		c.queue.AddAfter(key, requeue)
 	}
-}
-
-func (c *Controller) retryDelay(key string) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := min(c.failures[key], 20)
-	c.failures[key]++
-	return min(c.opts.RetryDelay<<n, c.opts.MaxRetryDelay)
 }
