@@ -17,12 +17,6 @@ import (
 	"vigil.dev/vigil/internal/store"
 )
 
-// firstEventWait is how long a watch resumed from a revision waits for
-// the store's first event before it answers 200: etcd reports a compacted
-// revision at once, so this catches it as a plain 410 reply. A later error
-// still reaches the client, as an ERROR event.
-const firstEventWait = 100 * time.Millisecond
-
 // watchEvent is one line of a watch stream, as Kubernetes writes it.
 type watchEvent struct {
 	Type   watch.EventType `json:"type"`
@@ -41,8 +35,9 @@ type watchParams struct {
 // chunked JSON lines, one flushed per event. From resourceVersion N it sends
 // every change after N with no gap; without one (or "0") it first sends
 // every existing object as ADDED, then the changes after that state. A
-// compacted N is a 410: as the reply when the store knows it up front, else
-// as a final ERROR event.
+// compacted N is a 410 reply (the store checks it before the stream
+// starts); a compaction racing that check ends the stream with an ERROR
+// event carrying the same status.
 func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request) {
 	p, err := parseWatchParams(r, req)
 	if err != nil {
@@ -72,15 +67,6 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 		return
 	}
 	defer drain(events, cancel)
-	var first *store.Event
-	if p.since != 0 {
-		// A compacted revision is reported by the store as the stream's
-		// first event, at once; catch it to answer a plain 410.
-		if first, err = firstEvent(ctx, events); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
 	st := &watchStream{s: s, w: w, rc: http.NewResponseController(w), req: req}
 	w.Header().Set("Content-Type", "application/json")
 	if asTable {
@@ -97,38 +83,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, req request)
 			return
 		}
 	}
-	if first != nil {
-		if t, o, ok := f.apply(*first); ok && st.send(t, o) != nil {
-			return
-		}
-		since = max(since, first.Revision)
-	}
 	st.run(ctx, events, f, p.bookmarks, since)
-}
-
-// firstEvent waits up to firstEventWait for the first event of a stream
-// resumed from a revision. An Error event there becomes the error to answer
-// with; any other event is handed back to be sent; nil means none came yet.
-func firstEvent(ctx context.Context, events <-chan store.Event) (*store.Event, error) {
-	timer := time.NewTimer(firstEventWait)
-	defer timer.Stop()
-	select {
-	case ev, ok := <-events:
-		if !ok {
-			return nil, nil // the stream ended; run sees the closed channel
-		}
-		if ev.Type == watch.Error {
-			if st, isStatus := ev.Object.(*metav1.Status); isStatus {
-				return nil, &apierrors.StatusError{ErrStatus: *st}
-			}
-			return nil, apierrors.NewInternalError(fmt.Errorf("watch error: %v", ev.Object))
-		}
-		return &ev, nil
-	case <-timer.C:
-		return nil, nil
-	case <-ctx.Done():
-		return nil, nil // the client left or the timeout passed; run returns
-	}
 }
 
 // watchStream writes events to one client.

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/watch"
@@ -19,8 +21,9 @@ import (
 const watchBuffer = 100
 
 // Watch streams the changes of r in namespace after revision since. A
-// since that etcd has compacted away ends the stream with an Error event
-// carrying a 410 Expired status.
+// since that etcd has compacted away is a 410 Expired error, returned at
+// once; one compacted between that check and the watch's start ends the
+// stream with an Error event carrying the same status.
 func (s *etcdStore) Watch(ctx context.Context, r *resource.Info, namespace string, since int64) (<-chan Event, error) {
 	prefix, err := s.keys.collectionPrefix(r, namespace)
 	if err != nil {
@@ -33,6 +36,8 @@ func (s *etcdStore) Watch(ctx context.Context, r *resource.Info, namespace strin
 		if since, err = s.Revision(ctx); err != nil {
 			return nil, err
 		}
+	} else if err := s.checkNotCompacted(ctx, r, prefix, since); err != nil {
+		return nil, err
 	}
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	wch := s.client.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(since+1), clientv3.WithPrevKV())
@@ -44,6 +49,24 @@ func (s *etcdStore) Watch(ctx context.Context, r *resource.Info, namespace strin
 		w.run(wctx, wch)
 	}()
 	return out, nil
+}
+
+// checkNotCompacted answers whether etcd still has every revision after
+// since. A range read at since+1 fails with ErrCompacted under exactly the
+// rule a watch from since+1 follows, and does so synchronously, so a caller
+// gets its 410 as a reply rather than racing the watch's first response.
+// since+1 beyond the current revision is a future read: nothing is lost.
+func (s *etcdStore) checkNotCompacted(ctx context.Context, r *resource.Info, prefix string, since int64) error {
+	_, err := s.client.Get(ctx, prefix, clientv3.WithRev(since+1), clientv3.WithCountOnly(),
+		clientv3.WithRange(clientv3.GetPrefixRangeEnd(prefix)))
+	switch {
+	case err == nil, errors.Is(err, rpctypes.ErrFutureRev):
+		return nil
+	case errors.Is(err, rpctypes.ErrCompacted):
+		return gone(fmt.Sprintf("too old resource version: %d (compacted)", since))
+	default:
+		return storageError(ctx, "watch", prefix, err)
+	}
 }
 
 // watcher converts one etcd watch into Events.

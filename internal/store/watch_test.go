@@ -3,12 +3,15 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -158,19 +161,61 @@ func TestWatchFromCompactedRevisionIsGone(t *testing.T) {
 
 	wctx, _ := watchCtx(t)
 	ch, err := s.Watch(wctx, svcs, "ns", since)
-	if err != nil {
-		t.Fatalf("watch: %v", err)
+	status, ok := err.(apierrors.APIStatus)
+	if ch != nil || !ok {
+		t.Fatalf("watch from %d after compaction at %d: %v, want a 410 error and no stream", since, compacted, err)
 	}
-	e := next(t, ch)
-	status, ok := e.Object.(*metav1.Status)
-	if e.Type != watch.Error || !ok {
+	want := fmt.Sprintf("too old resource version: %d", since)
+	if st := status.Status(); st.Code != http.StatusGone || st.Reason != metav1.StatusReasonExpired || !strings.Contains(st.Message, want) {
+		t.Fatalf("status = %d %s %q, want 410 Expired %q", st.Code, st.Reason, st.Message, want)
+	}
+}
+
+// The revision etcd compacted at is still kept: a watch from just before
+// it (whose first change is that revision) and one from it both run.
+func TestWatchFromTheCompactionBoundaryRuns(t *testing.T) {
+	s := openTestStore(t)
+	mustCreate(t, s, svcs, svc("ns", "a", 80))
+	mustCreate(t, s, svcs, svc("ns", "b", 80))
+	compacted := compact(t, s)
+
+	wctx, _ := watchCtx(t)
+	before, err := s.Watch(wctx, svcs, "ns", compacted-1)
+	if err != nil {
+		t.Fatalf("watch from %d (compacted at %d): %v", compacted-1, compacted, err)
+	}
+	if e := next(t, before); e.Type != watch.Added || e.Revision != compacted {
+		t.Fatalf("first event %s at %d, want ADDED b at %d", e.Type, e.Revision, compacted)
+	}
+	at, err := s.Watch(wctx, svcs, "ns", compacted)
+	if err != nil {
+		t.Fatalf("watch from the compacted revision %d: %v", compacted, err)
+	}
+	mustCreate(t, s, svcs, svc("ns", "c", 80))
+	if e := next(t, at); e.Type != watch.Added || e.Revision != compacted+1 {
+		t.Fatalf("first event %s at %d, want ADDED c at %d", e.Type, e.Revision, compacted+1)
+	}
+}
+
+// A compaction that lands between Watch's check and the etcd watch's start
+// reaches the consumer as a final Error event with the same 410.
+func TestWatcherEndsWithGoneOnACompactedResponse(t *testing.T) {
+	wch := make(chan clientv3.WatchResponse, 1)
+	wch <- clientv3.WatchResponse{CompactRevision: 9}
+	close(wch)
+	out := make(chan Event, 2)
+	w := &watcher{r: svcs, since: 4, out: out, log: slog.New(slog.DiscardHandler)}
+	w.run(t.Context(), wch)
+	close(out)
+	e, ok := <-out
+	status, isStatus := e.Object.(*metav1.Status)
+	if !ok || e.Type != watch.Error || !isStatus {
 		t.Fatalf("event = %s %T, want Error with a Status", e.Type, e.Object)
 	}
-	want := fmt.Sprintf("too old resource version: %d (%d)", since, compacted)
-	if status.Code != http.StatusGone || status.Reason != metav1.StatusReasonExpired || !strings.Contains(status.Message, want) {
-		t.Fatalf("status = %d %s %q, want 410 Expired %q", status.Code, status.Reason, status.Message, want)
+	if want := "too old resource version: 4 (9)"; status.Code != http.StatusGone || status.Message != want {
+		t.Fatalf("status = %d %q, want 410 %q", status.Code, status.Message, want)
 	}
-	if n := closed(t, ch); n != 0 {
-		t.Fatalf("%d events after the error, want the stream closed", n)
+	if _, more := <-out; more {
+		t.Fatal("events after the error")
 	}
 }
