@@ -52,16 +52,16 @@ func (d *Dataplane) Sync(ctx context.Context, st State) (Result, error) {
 	if d.programmed == nil {
 		return d.replace(ctx, want)
 	}
-	lines := renderDiff(d.programmed, want)
-	if len(lines) == 0 {
+	b := renderDiff(d.programmed, want)
+	if b.Len() == 0 {
 		return Result{}, nil
 	}
-	if err := d.runner.Run(ctx, strings.Join(lines, "\n")+"\n"); err != nil {
-		d.log.Warn("incremental nftables update failed, replacing the table", "err", err, "commands", len(lines))
+	if err := d.runner.Apply(ctx, b); err != nil {
+		d.log.Warn("incremental nftables update failed, replacing the table", "err", err, "commands", b.Len())
 		return d.replace(ctx, want)
 	}
 	d.programmed = want
-	return Result{Commands: len(lines)}, nil
+	return Result{Commands: b.Len()}, nil
 }
 
 // Replace rebuilds the whole table from st in one transaction, whatever

@@ -28,6 +28,8 @@ func (r *scriptedRunner) Run(_ context.Context, script string) error {
 	return pop(&r.runErr)
 }
 
+func (r *scriptedRunner) Apply(ctx context.Context, b Batch) error { return r.Run(ctx, b.Script()) }
+
 func pop(errs *[]error) error {
 	if len(*errs) == 0 {
 		return nil

@@ -5,19 +5,19 @@ import (
 	"slices"
 )
 
-// script is an incremental nft script, built in the order the kernel
-// needs within one transaction: a map element is deleted before a chain it
+// script is an incremental update, built in the order the kernel needs
+// within one transaction: a map element is deleted before a chain it
 // jumps to, a chain exists before an element or rule jumps to it, and a
 // chain is deleted only once nothing refers to it.
 type script struct {
-	delElems, addEps, svcChains, addElems, dropChains []string
+	delElems, addEps, svcChains, addElems, dropChains []command
 }
 
-func (s *script) lines() []string {
-	return slices.Concat(s.delElems, s.addEps, s.svcChains, s.addElems, s.dropChains)
+func (s *script) batch() Batch {
+	return Batch{cmds: slices.Concat(s.delElems, s.addEps, s.svcChains, s.addElems, s.dropChains)}
 }
 
-// renderDiff is the nft script that turns the programmed units into the
+// renderDiff is the update that turns the programmed units into the
 // wanted ones, touching only what differs: map elements added or removed,
 // one service chain flushed and refilled, endpoint chains added or removed.
 // The fixed chains are the same for the life of a Dataplane and never in
@@ -25,7 +25,7 @@ func (s *script) lines() []string {
 // Nothing is flushed wholesale, so unchanged Services keep their rules
 // and established connections keep their NAT (conntrack holds it). An
 // empty result means nothing to do.
-func renderDiff(have, want map[string]*unit) []string {
+func renderDiff(have, want map[string]*unit) Batch {
 	var s script
 	for _, n := range slices.Sorted(maps.Keys(have)) {
 		if _, ok := want[n]; !ok {
@@ -39,7 +39,7 @@ func renderDiff(have, want map[string]*unit) []string {
 			s.add(want[n])
 		}
 	}
-	return s.lines()
+	return s.batch()
 }
 
 func (s *script) add(u *unit) {
@@ -50,20 +50,11 @@ func (s *script) add(u *unit) {
 	s.addKeys(u, u.keys)
 }
 
-// chainCommands create a chain with its rules.
-func chainCommands(c chainDef) []string {
-	out := []string{addChain(c.name)}
-	for _, l := range c.lines() {
-		out = append(out, addRule(c.name, l))
-	}
-	return out
-}
-
 func (s *script) remove(u *unit) {
 	s.delKeys(u.keys, true)
-	s.dropChains = append(s.dropChains, "flush chain ip "+Table+" "+u.svc.name, "delete chain ip "+Table+" "+u.svc.name)
+	s.dropChains = append(s.dropChains, command{kind: cmdFlushChain, chain: u.svc.name}, command{kind: cmdDeleteChain, chain: u.svc.name})
 	for _, e := range u.eps {
-		s.dropChains = append(s.dropChains, "delete chain ip "+Table+" "+e.name)
+		s.dropChains = append(s.dropChains, command{kind: cmdDeleteChain, chain: e.name})
 	}
 }
 
@@ -80,14 +71,12 @@ func (s *script) change(old, u *unit) {
 		}
 	}
 	if old.svc.hash() != u.svc.hash() {
-		s.svcChains = append(s.svcChains, "flush chain ip "+Table+" "+u.svc.name)
-		for _, l := range u.svc.lines() {
-			s.svcChains = append(s.svcChains, addRule(u.svc.name, l))
-		}
+		s.svcChains = append(s.svcChains, command{kind: cmdFlushChain, chain: u.svc.name})
+		s.svcChains = append(s.svcChains, ruleCommands(u.svc)...)
 	}
 	for _, e := range old.eps {
 		if !newEps[e.name] {
-			s.dropChains = append(s.dropChains, "delete chain ip "+Table+" "+e.name)
+			s.dropChains = append(s.dropChains, command{kind: cmdDeleteChain, chain: e.name})
 		}
 	}
 	gone, added, kept := splitKeys(old.keys, u.keys)
@@ -101,7 +90,7 @@ func (s *script) change(old, u *unit) {
 	s.addKeys(u, added)
 }
 
-func (s *script) addKeys(u *unit, keys []string) {
+func (s *script) addKeys(u *unit, keys []mapKey) {
 	for _, k := range keys {
 		s.addElems = append(s.addElems, addElement(mapServices, k, u.dispatchVerdict()), addElement(mapFilter, k, u.filterVerdict()))
 	}
@@ -109,16 +98,16 @@ func (s *script) addKeys(u *unit, keys []string) {
 
 // delKeys deletes keys from the filter map, and from the services map too
 // when both is set.
-func (s *script) delKeys(keys []string, both bool) {
+func (s *script) delKeys(keys []mapKey, both bool) {
 	for _, k := range keys {
 		if both {
-			s.delElems = append(s.delElems, "delete element ip "+Table+" "+mapServices+" { "+k+" }")
+			s.delElems = append(s.delElems, command{kind: cmdDeleteElement, set: mapServices, key: k})
 		}
-		s.delElems = append(s.delElems, "delete element ip "+Table+" "+mapFilter+" { "+k+" }")
+		s.delElems = append(s.delElems, command{kind: cmdDeleteElement, set: mapFilter, key: k})
 	}
 }
 
-func splitKeys(old, cur []string) (gone, added, kept []string) {
+func splitKeys(old, cur []mapKey) (gone, added, kept []mapKey) {
 	for _, k := range old {
 		if slices.Contains(cur, k) {
 			kept = append(kept, k)
@@ -134,8 +123,6 @@ func splitKeys(old, cur []string) (gone, added, kept []string) {
 	return gone, added, kept
 }
 
-func addChain(c string) string      { return "add chain ip " + Table + " " + c }
-func addRule(c, rule string) string { return "add rule ip " + Table + " " + c + " " + rule }
-func addElement(m, k, v string) string {
-	return "add element ip " + Table + " " + m + " { " + k + " : " + v + " }"
+func addElement(m string, k mapKey, v verdict) command {
+	return command{kind: cmdAddElement, set: m, key: k, verdict: v}
 }

@@ -1,9 +1,6 @@
 package proxy
 
-import (
-	"net/netip"
-	"strconv"
-)
+import "strconv"
 
 // Table is the nftables table (family ip) the dataplane owns. The VM
 // network's table (inet vigil) is rebuilt by the network package at will;
@@ -34,11 +31,6 @@ func svcChain(s *Service, p *Port) string {
 // "ep-NS/NAME/PROTO/PORT__IP/PORT". Its content depends only on its name.
 func epChain(s *Service, p *Port, e Endpoint) string {
 	return "ep-" + s.Namespace + "/" + s.Name + "/" + p.Protocol + "/" + p.portID() + "__" + e.IP.String() + "/" + itoa(int(e.Port))
-}
-
-// elementKey is a map key: "10.96.0.10 . tcp . 80".
-func elementKey(ip netip.Addr, proto string, port uint16) string {
-	return ip.String() + " . " + proto + " . " + itoa(int(port))
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -22,6 +22,8 @@ type Runner interface {
 	// Run loads an nft script. Each call is one nftables transaction: all
 	// of it applies or none does.
 	Run(ctx context.Context, script string) error
+	// Apply loads an incremental update, also as one transaction.
+	Apply(ctx context.Context, b Batch) error
 	// Chains lists the chains of the table, each with the content hash
 	// its first rule's comment carries ("" when none). A missing table
 	// has no chains.
@@ -41,6 +43,9 @@ func (n NFT) Run(ctx context.Context, script string) error {
 	_, err := n.exec(ctx, strings.NewReader(script), "-f", "-")
 	return err
 }
+
+// Apply loads the update as an nft script.
+func (n NFT) Apply(ctx context.Context, b Batch) error { return n.Run(ctx, b.Script()) }
 
 // Chains reads the table as JSON (`nft -j list table`).
 func (n NFT) Chains(ctx context.Context) (map[string]string, error) {

@@ -30,6 +30,8 @@ func (r *recordingRunner) Run(_ context.Context, script string) error {
 	return nil
 }
 
+func (r *recordingRunner) Apply(ctx context.Context, b Batch) error { return r.Run(ctx, b.Script()) }
+
 func (r *recordingRunner) Chains(context.Context) (map[string]string, error) {
 	return map[string]string{}, nil
 }

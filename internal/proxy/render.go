@@ -56,8 +56,8 @@ func renderReplace(cfg Config, us map[string]*unit, existing map[string]string) 
 		if ok {
 			fmt.Fprintf(&b, "flush chain ip %s %s\n", Table, c.name)
 		}
-		for _, l := range c.lines() {
-			fmt.Fprintln(&b, addRule(c.name, l))
+		for _, cmd := range ruleCommands(c) {
+			fmt.Fprintln(&b, cmd)
 		}
 	}
 	writeElements(&b, mapServices, elements(us, (*unit).dispatchVerdict))

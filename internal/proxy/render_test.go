@@ -110,7 +110,7 @@ func TestParseChains(t *testing.T) {
 func step(have, want State) string {
 	h, _ := units(testConfig, have)
 	w, _ := units(testConfig, want)
-	return strings.Join(renderDiff(h, w), "\n") + "\n"
+	return renderDiff(h, w).Script()
 }
 
 func TestRenderDiffGolden(t *testing.T) {
@@ -133,7 +133,7 @@ func TestRenderDiffGolden(t *testing.T) {
 		{Protocol: "tcp", Port: 6379, Addrs: []netip.Addr{ip("10.96.0.12")}, Endpoints: []Endpoint{ep("10.89.0.8", 6379)}}}}
 	golden(t, "diff-services.golden", step(base, changed))
 
-	if got := step(base, testState()); got != "\n" {
+	if got := step(base, testState()); got != "" {
 		t.Fatalf("no change gave commands:\n%s", got)
 	}
 }
@@ -144,7 +144,7 @@ func TestConflictingAddressGoesToTheFirstService(t *testing.T) {
 		{Name: "http", Protocol: "tcp", Port: 80, Addrs: []netip.Addr{ip("10.96.0.20"), ip("192.0.2.10")}}}}
 	us, conflicts := units(testConfig, st)
 	z := us["svc-shop/zzz/tcp/http"]
-	if z == nil || len(z.keys) != 1 || z.keys[0] != "10.96.0.20 . tcp . 80" {
+	if z == nil || len(z.keys) != 1 || z.keys[0].String() != "10.96.0.20 . tcp . 80" {
 		t.Fatalf("zzz keys %v, want only its cluster IP", z)
 	}
 	if len(conflicts) != 1 || !strings.Contains(conflicts[0], "192.0.2.10 . tcp . 80 of svc-shop/zzz/tcp/http is served by svc-shop/web/tcp/http") {

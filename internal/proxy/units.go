@@ -30,20 +30,31 @@ const hashPrefix = "vigil:"
 // rules.
 type chainDef struct {
 	name, header string
-	rules        []string
+	rules        []rule
 }
 
 // hash identifies the chain's content.
 func (c *chainDef) hash() string {
-	h := sha256.Sum256([]byte(c.header + "\n" + strings.Join(c.rules, "\n")))
-	return hex.EncodeToString(h[:6])
+	h := sha256.New()
+	h.Write([]byte(c.header))
+	for _, r := range c.rules {
+		h.Write([]byte("\n" + r.String()))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
 }
 
-// lines are the rules as loaded: the first carries the content hash.
+// comment is what the first rule carries: the content hash.
+func (c *chainDef) comment() string { return hashPrefix + c.hash() }
+
+// lines are the rules as loaded, in nft syntax: the first carries the
+// content hash.
 func (c *chainDef) lines() []string {
-	out := slices.Clone(c.rules)
+	out := make([]string, len(c.rules))
+	for i, r := range c.rules {
+		out[i] = r.String()
+	}
 	if len(out) > 0 {
-		out[0] += ` comment "` + hashPrefix + c.hash() + `"`
+		out[0] += ` comment "` + c.comment() + `"`
 	}
 	return out
 }
@@ -53,7 +64,7 @@ func (c *chainDef) lines() []string {
 type unit struct {
 	svc   chainDef
 	eps   []chainDef // sorted by name
-	keys  []string   // address . proto . port, one per address
+	keys  []mapKey   // one per address
 	ready bool       // has endpoints: the filter accepts, else rejects
 }
 
@@ -63,7 +74,7 @@ type unit struct {
 // that key.
 func units(cfg Config, st State) (map[string]*unit, []string) {
 	out := map[string]*unit{}
-	claimed := map[string]string{}
+	claimed := map[mapKey]string{}
 	var conflicts []string
 	for _, key := range slices.Sorted(maps.Keys(st)) {
 		s := st[key]
@@ -72,7 +83,7 @@ func units(cfg Config, st State) (map[string]*unit, []string) {
 			kept := u.keys[:0]
 			for _, k := range u.keys {
 				if owner, taken := claimed[k]; taken {
-					conflicts = append(conflicts, k+" of "+u.svc.name+" is served by "+owner)
+					conflicts = append(conflicts, k.String()+" of "+u.svc.name+" is served by "+owner)
 					continue
 				}
 				claimed[k] = u.svc.name
@@ -89,37 +100,37 @@ func units(cfg Config, st State) (map[string]*unit, []string) {
 func newUnit(cfg Config, s *Service, p *Port) *unit {
 	u := &unit{svc: chainDef{name: svcChain(s, p)}, ready: len(p.Endpoints) > 0}
 	for _, a := range p.Addrs {
-		u.keys = append(u.keys, elementKey(a, p.Protocol, p.Port))
+		u.keys = append(u.keys, mapKey{addr: a, proto: p.Protocol, port: p.Port})
 	}
 	if cfg.ClientSubnet.IsValid() {
-		u.svc.rules = append(u.svc.rules, "ip saddr "+cfg.ClientSubnet.Masked().String()+" jump "+chainMarkMasq)
+		u.svc.rules = append(u.svc.rules, rule{kind: ruleMasqFrom, from: cfg.ClientSubnet.Masked()})
 	}
-	u.svc.rules = append(u.svc.rules, "fib saddr type local jump "+chainMarkMasq)
+	u.svc.rules = append(u.svc.rules, rule{kind: ruleMasqLocal})
 	var targets []string
-	for i, e := range p.Endpoints {
+	for _, e := range p.Endpoints {
 		c := epChain(s, p, e)
-		u.eps = append(u.eps, chainDef{name: c, rules: []string{"meta l4proto " + p.Protocol + " dnat to " + e.String()}})
-		targets = append(targets, itoa(i)+" : goto "+c)
+		u.eps = append(u.eps, chainDef{name: c, rules: []rule{{kind: ruleDNAT, proto: p.Protocol, to: e}}})
+		targets = append(targets, c)
 	}
 	if len(targets) > 0 {
-		u.svc.rules = append(u.svc.rules, "numgen random mod "+itoa(len(targets))+" vmap { "+strings.Join(targets, ", ")+" }")
+		u.svc.rules = append(u.svc.rules, rule{kind: ruleSpread, targets: targets})
 	}
 	slices.SortFunc(u.eps, func(a, b chainDef) int { return strings.Compare(a.name, b.name) })
 	return u
 }
 
 // filterVerdict is the service-filter map's verdict for a unit's keys.
-func (u *unit) filterVerdict() string {
+func (u *unit) filterVerdict() verdict {
 	if u.ready {
-		return "accept"
+		return verdict{kind: verdictAccept}
 	}
-	return "goto " + chainReject
+	return verdict{kind: verdictGoto, chain: chainReject}
 }
 
 // dispatchVerdict is the service-ips map's verdict for a unit's keys. A
 // jump, not a goto: a packet the service chain does not DNAT comes back
 // to the dispatching chain, whose next rule drops it (see baseChains).
-func (u *unit) dispatchVerdict() string { return "jump " + u.svc.name }
+func (u *unit) dispatchVerdict() verdict { return verdict{kind: verdictJump, chain: u.svc.name} }
 
 // Hook priorities: the filter check runs before DNAT (dstnat is -100), so
 // a refused connection never reaches the NAT chains.
@@ -151,18 +162,18 @@ func baseChains(cfg Config) []chainDef {
 		filter = append(filter, "ip daddr "+subnet+" goto "+chainReject)
 	}
 	return []chainDef{
-		{name: "filter-prerouting", header: "type filter hook prerouting priority " + prioFilter + "; policy accept;", rules: []string{check}},
-		{name: "filter-output", header: "type filter hook output priority " + prioFilter + "; policy accept;", rules: []string{check}},
-		{name: chainFilterCheck, rules: filter},
-		{name: chainReject, rules: []string{"meta l4proto tcp reject with tcp reset", "reject"}},
-		{name: "nat-prerouting", header: "type nat hook prerouting priority " + prioDstNAT + "; policy accept;", rules: dispatch},
-		{name: "nat-output", header: "type nat hook output priority " + prioDstNAT + "; policy accept;", rules: dispatch},
-		{name: "nat-postrouting", header: "type nat hook postrouting priority " + prioSrcNAT + "; policy accept;", rules: []string{
-			"meta mark & " + masqMark + " == 0 return",
-			"meta mark set meta mark ^ " + masqMark,
+		{name: "filter-prerouting", header: "type filter hook prerouting priority " + prioFilter + "; policy accept;", rules: textRules(check)},
+		{name: "filter-output", header: "type filter hook output priority " + prioFilter + "; policy accept;", rules: textRules(check)},
+		{name: chainFilterCheck, rules: textRules(filter...)},
+		{name: chainReject, rules: textRules("meta l4proto tcp reject with tcp reset", "reject")},
+		{name: "nat-prerouting", header: "type nat hook prerouting priority " + prioDstNAT + "; policy accept;", rules: textRules(dispatch...)},
+		{name: "nat-output", header: "type nat hook output priority " + prioDstNAT + "; policy accept;", rules: textRules(dispatch...)},
+		{name: "nat-postrouting", header: "type nat hook postrouting priority " + prioSrcNAT + "; policy accept;", rules: textRules(
+			"meta mark & "+masqMark+" == 0 return",
+			"meta mark set meta mark ^ "+masqMark,
 			"masquerade fully-random",
-		}},
-		{name: chainMarkMasq, rules: []string{"meta mark set meta mark | " + masqMark}},
+		)},
+		{name: chainMarkMasq, rules: textRules("meta mark set meta mark | " + masqMark)},
 	}
 }
 
@@ -179,11 +190,11 @@ func allChains(cfg Config, us map[string]*unit) []chainDef {
 
 // elements lists the map elements "KEY : VERDICT" of all units, in unit
 // order.
-func elements(us map[string]*unit, verdict func(*unit) string) []string {
+func elements(us map[string]*unit, verdictOf func(*unit) verdict) []string {
 	var out []string
 	for _, n := range slices.Sorted(maps.Keys(us)) {
 		for _, k := range us[n].keys {
-			out = append(out, k+" : "+verdict(us[n]))
+			out = append(out, k.String()+" : "+verdictOf(us[n]).String())
 		}
 	}
 	return out
