@@ -42,6 +42,9 @@
 //   - fieldValidation defaults to Strict (Kubernetes defaults to Warn): a
 //     typo in a manifest fails naming the field, for vigil's CLI and for
 //     kubectl, which sends Strict anyway. Warn and Ignore drop unknown fields.
+//   - The Go runtime's profiles (net/http/pprof, under /debug/pprof/) are
+//     served only when Config.DebugPprof is set (`vigil serve
+//     --debug-pprof`), and only on trusted listeners: never over TCP.
 //   - Server-side apply tracks managedFields from an object's first apply on;
 //     objects only ever created and updated carry none, so their writers own
 //     nothing until then. Lists are merged by key only where the Go types'

@@ -73,6 +73,9 @@ type Config struct {
 	// Metrics is served at /metrics (see NewMetricsRegistry); nil serves
 	// the Go runtime's and the process's metrics only.
 	Metrics prometheus.Gatherer
+	// DebugPprof serves the Go runtime's profiles (net/http/pprof) under
+	// /debug/pprof/ on trusted listeners only; off by default.
+	DebugPprof bool
 }
 
 // Listener is one place the server listens.
@@ -124,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 // a bearer token (true for the unix socket).
 func (s *Server) Handler(trusted bool) http.Handler {
 	var h http.Handler = http.HandlerFunc(s.route)
+	if trusted && s.cfg.DebugPprof {
+		h = withPprof(h)
+	}
 	h = s.limitBody(h)
 	if !trusted {
 		h = s.requireToken(h)

@@ -58,6 +58,7 @@ SIGTERM or SIGINT shuts it down cleanly; virtual machines keep running.`,
 	f.StringVar(&o.subnet, "subnet", network.DefaultSubnet.String(), "private IPv4 subnet of the VMs; the bridge takes its first address")
 	f.StringVar(&o.accel, "accel", qemu.AccelAuto, "QEMU accelerator: auto (KVM when it really works, else TCG), kvm or tcg")
 	f.StringVar(&o.qemuBinary, "qemu", qemu.DefaultQEMUBinary, "QEMU system emulator to run VMs with")
+	f.BoolVar(&o.cfg.DebugPprof, "debug-pprof", false, "serve the Go runtime's profiles (net/http/pprof) under /debug/pprof/ on the unix socket only, for profiling the daemon; off by default")
 	f.StringVar(&o.serviceSubnet, "service-subnet", apiserver.DefaultServiceSubnet.String(), "IPv4 range Service cluster IPs come from; must not overlap --subnet")
 	return cmd
 }

@@ -73,6 +73,9 @@ type Config struct {
 	// Metrics are served at /metrics besides the Go runtime's and the
 	// process's (the node agent's probe metrics).
 	Metrics []prometheus.Collector
+	// DebugPprof serves net/http/pprof under /debug/pprof/ on the unix
+	// socket (never on TCP), for profiling the daemon.
+	DebugPprof bool
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -151,7 +154,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	srv, err := apiserver.New(apiserver.Config{Store: st, Logger: log, Version: cfg.Version, Token: listeners.token,
-		Node: cfg.NodeProxy, Metrics: reg, ServiceSubnet: cfg.ServiceSubnet})
+		Node: cfg.NodeProxy, Metrics: reg, ServiceSubnet: cfg.ServiceSubnet, DebugPprof: cfg.DebugPprof})
 	if err != nil {
 		listeners.close()
 		return err
