@@ -141,14 +141,19 @@ func (d *Daemon) WaitReady(timeout time.Duration) {
 	d.t.Fatalf("vigil serve not ready after %s (last: %s); log:\n%s", timeout, last, d.log.String())
 }
 
-// HTTPClient talks to the daemon's unix socket.
+// HTTPClient talks to the daemon's unix socket, one connection per
+// request: every call makes a new transport, and a kept-alive connection
+// would stay open in the daemon (a goroutine and its buffers, for the
+// server's idle timeout) after the test dropped the transport, so tests
+// that poll would inflate the daemon's memory and goroutines.
 func (d *Daemon) HTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var dl net.Dialer
-			return dl.DialContext(ctx, "unix", d.Socket)
-		}},
+		Transport: &http.Transport{DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var dl net.Dialer
+				return dl.DialContext(ctx, "unix", d.Socket)
+			}},
 	}
 }
 
