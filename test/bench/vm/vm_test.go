@@ -17,7 +17,10 @@ import (
 	"vigil.dev/vigil/test/e2e/framework"
 )
 
-var vms = flag.Int("vms", 4, "VMs to run")
+var (
+	vms     = flag.Int("vms", 4, "VMs to run")
+	profile = flag.String("profile", "", "run the daemon with --debug-pprof and save its heap and goroutine profiles, idle and loaded, in this directory")
+)
 
 func BenchmarkVMLifecycle(b *testing.B) {
 	for i := 0; i < b.N; i++ {
@@ -26,12 +29,18 @@ func BenchmarkVMLifecycle(b *testing.B) {
 }
 
 func run(b *testing.B, n int) {
-	d := framework.StartDaemon(b, framework.Options{InTestNetns: true, Tiny: true,
-		Args: []string{"--bridge", "vigilbn", "--subnet", "10.89.90.0/24"}})
+	args := []string{"--bridge", "vigilbn", "--subnet", "10.89.90.0/24"}
+	if *profile != "" {
+		args = append(args, "--debug-pprof")
+	}
+	d := framework.StartDaemon(b, framework.Options{InTestNetns: true, Tiny: true, Args: args})
 	rec := d.RecordVMIs("default")
 	time.Sleep(2 * time.Second)
 	idle := rssKiB(b, d.PID())
-	idleHeap := heapInuse(b, d)
+	idleHeap := gauge(b, d, "go_memstats_heap_inuse_bytes")
+	idleGoroutines := gauge(b, d, "go_goroutines")
+	idleThreads := gauge(b, d, "go_threads")
+	saveProfiles(b, d, "idle")
 
 	var toQEMU, toAgent, toHTTP []time.Duration
 	var mu sync.Mutex
@@ -71,7 +80,16 @@ func run(b *testing.B, n int) {
 	wg.Wait()
 	time.Sleep(3 * time.Second)
 	loaded := rssKiB(b, d.PID())
-	loadedHeap := heapInuse(b, d)
+	loadedHeap := gauge(b, d, "go_memstats_heap_inuse_bytes")
+	loadedGoroutines := gauge(b, d, "go_goroutines")
+	loadedThreads := gauge(b, d, "go_threads")
+	saveProfiles(b, d, "loaded")
+	if *profile != "" {
+		// What the running VMIs allocate when nothing happens: the
+		// allocations between "loaded" and "steady".
+		time.Sleep(30 * time.Second)
+		saveProfiles(b, d, "steady")
+	}
 
 	report := func(name string, ds []time.Duration) {
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
@@ -84,6 +102,8 @@ func run(b *testing.B, n int) {
 	b.ReportMetric(float64(idle)/1024, "rss-idle-MiB")
 	b.ReportMetric(float64(loaded-idle)/float64(n), "rss-KiB-per-vmi")
 	b.ReportMetric((loadedHeap-idleHeap)/1024/float64(n), "heap-inuse-KiB-per-vmi")
+	b.ReportMetric((loadedGoroutines-idleGoroutines)/float64(n), "goroutines-per-vmi")
+	b.ReportMetric((loadedThreads-idleThreads)/float64(n), "threads-per-vmi")
 	b.ReportMetric(float64(processesPerVM(b, d.DataDir, n)), "host-procs-per-vm")
 }
 
@@ -120,21 +140,49 @@ func processesPerVM(b *testing.B, dataDir string, n int) int {
 	return count / n
 }
 
-// heapInuse reads go_memstats_heap_inuse_bytes from the daemon's /metrics:
-// the Go heap in use, without the garbage RSS still holds.
-func heapInuse(b *testing.B, d *framework.Daemon) float64 {
+// gauge reads a metric without labels from the daemon's /metrics, e.g.
+// go_memstats_heap_inuse_bytes (the Go heap in use, without the garbage
+// RSS still holds) or go_goroutines.
+func gauge(b *testing.B, d *framework.Daemon, name string) float64 {
 	code, body, err := d.Get("/metrics")
 	if err != nil || code != 200 {
 		b.Fatalf("GET /metrics: %d %v", code, err)
 	}
 	for _, line := range strings.Split(body, "\n") {
-		if strings.HasPrefix(line, "go_memstats_heap_inuse_bytes ") {
+		if strings.HasPrefix(line, name+" ") {
 			v, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
 			return v
 		}
 	}
-	b.Fatal("no go_memstats_heap_inuse_bytes in /metrics")
+	b.Fatalf("no %s in /metrics", name)
 	return 0
+}
+
+// saveProfiles writes the daemon's heap profile (after a GC, so in-use is
+// what the daemon holds; plus every allocation since start) and its
+// goroutines to -profile's directory as STAGE-heap.pb.gz and
+// STAGE-goroutine.txt. It is called after the stage's figures are read, but
+// the GC it forces makes the next stage's figures less comparable with runs
+// without -profile.
+func saveProfiles(b *testing.B, d *framework.Daemon, stage string) {
+	if *profile == "" {
+		return
+	}
+	if err := os.MkdirAll(*profile, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for file, path := range map[string]string{
+		stage + "-heap.pb.gz":    "/debug/pprof/heap?gc=1",
+		stage + "-goroutine.txt": "/debug/pprof/goroutine?debug=1",
+	} {
+		code, body, err := d.Get(path)
+		if err != nil || code != 200 {
+			b.Fatalf("GET %s: %d %v", path, code, err)
+		}
+		if err := os.WriteFile(filepath.Join(*profile, file), []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func rssKiB(b *testing.B, pid int) int {
