@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -19,17 +20,20 @@ type Dataplane struct {
 
 	mu         sync.Mutex
 	programmed map[string]*unit // nil: unknown, the next Sync replaces the table
+	built      unitCache        // units of the last State, by Service
 }
 
-// NewDataplane builds a dataplane; nothing is programmed until Sync.
+// NewDataplane builds a dataplane; nothing is programmed until Sync. A
+// nil runner means a Netlink: increments as netlink batches, whole tables
+// through nft.
 func NewDataplane(cfg Config, runner Runner, log *slog.Logger) *Dataplane {
 	if runner == nil {
-		runner = NFT{}
+		runner = &Netlink{}
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Dataplane{cfg: cfg, runner: runner, log: log}
+	return &Dataplane{cfg: cfg, runner: runner, log: log, built: unitCache{}}
 }
 
 // Result says what a Sync did.
@@ -41,11 +45,13 @@ type Result struct {
 }
 
 // Sync makes the table match st: incrementally after a successful Sync,
-// by replacing the table otherwise or when the increment fails.
+// by replacing the table otherwise or when the increment fails. A Service
+// in st must not change once handed over: give a new *Service instead
+// (what was built for an unchanged pointer is reused).
 func (d *Dataplane) Sync(ctx context.Context, st State) (Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	want, conflicts := units(d.cfg, st)
+	want, conflicts := d.built.build(d.cfg, st)
 	for _, c := range conflicts {
 		d.log.Warn("service address claimed twice; the first service keeps it", "conflict", c)
 	}
@@ -69,7 +75,7 @@ func (d *Dataplane) Sync(ctx context.Context, st State) (Result, error) {
 func (d *Dataplane) Replace(ctx context.Context, st State) (Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	want, _ := units(d.cfg, st)
+	want, _ := d.built.build(d.cfg, st)
 	return d.replace(ctx, want)
 }
 
@@ -93,6 +99,15 @@ func (d *Dataplane) replace(ctx context.Context, want map[string]*unit) (Result,
 	}
 	d.programmed = want
 	return Result{Full: true, Commands: strings.Count(script, "\n")}, nil
+}
+
+// Close releases the runner's resources (the Netlink's socket); the
+// rules stay.
+func (d *Dataplane) Close() error {
+	if c, ok := d.runner.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // Delete removes the table: every Service rule goes. The daemon does not

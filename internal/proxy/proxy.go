@@ -19,7 +19,7 @@ import (
 type Options struct {
 	// Config holds the subnets the rules need.
 	Config
-	// Runner loads the rules (default NFT{}).
+	// Runner loads the rules (default: a Netlink).
 	Runner Runner
 	// Logger gets the proxy's logs (default slog.Default()).
 	Logger *slog.Logger
@@ -133,7 +133,7 @@ func (p *Proxy) take() ([]string, time.Time) {
 func (p *Proxy) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
+	defer func() { cancel(); wg.Wait(); p.dp.Close() }()
 	for _, run := range []func(context.Context){p.svcs.Run, p.vmis.Run, p.eps.Run} {
 		wg.Go(func() { run(ctx) })
 	}

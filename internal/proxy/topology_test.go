@@ -269,7 +269,7 @@ func webState(backends ...string) State {
 }
 
 func newTestDataplane() *Dataplane {
-	return NewDataplane(testConfig, NFT{}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return NewDataplane(testConfig, &Netlink{}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 func mustSync(t testing.TB, d *Dataplane, st State) Result {

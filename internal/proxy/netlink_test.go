@@ -1,0 +1,111 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/mdlayher/netlink"
+
+	"vigil.dev/vigil/internal/network/nstest"
+)
+
+// TestNetlinkMatchesNFT loads the same increments once through nft and
+// once as netlink batches, each from the same starting table, and wants
+// the kernel to end up holding the same table, as `nft list` prints it:
+// the expressions are nft's own, the map keys and verdicts the same.
+func TestNetlinkMatchesNFT(t *testing.T) {
+	nstest.Require(t)
+	ctx := context.Background()
+	base := testState()
+	moved := testState() // endpoints come and go; db's filter flips to accept
+	moved["shop/web"].Ports[0].Endpoints = []Endpoint{ep("10.89.0.6", 8080), ep("10.89.0.7", 8080), ep("10.89.0.8", 8080)}
+	moved["shop/db"].Ports[0].Endpoints = []Endpoint{ep("10.89.0.9", 5432)}
+	changed := testState() // an address goes, a Service goes, one comes
+	changed["shop/web"].Ports[0].Addrs = []netip.Addr{ip("10.96.0.10")}
+	delete(changed, "shop/db")
+	changed["shop/cache"] = &Service{Namespace: "shop", Name: "cache", Ports: []Port{
+		{Protocol: "tcp", Port: 6379, Addrs: []netip.Addr{ip("10.96.0.12")}, Endpoints: []Endpoint{ep("10.89.0.8", 6379)}}}}
+
+	cases := []struct {
+		name       string
+		client     string // the client subnet: whole-byte and other prefixes compile differently
+		have, want State
+		shows      []string // in the final listing, so that equal is not "both empty"
+	}{
+		{"endpoints", "10.89.0.0/16", base, moved, []string{
+			"numgen random mod 3 vmap { 0 : goto ep-shop/web/tcp/http__10.89.0.6/8080, 1 : goto ep-shop/web/tcp/http__10.89.0.7/8080, 2 : goto ep-shop/web/tcp/http__10.89.0.8/8080 }",
+			"meta l4proto tcp dnat to 10.89.0.9:5432", "10.96.0.11 . tcp . 5432 : accept", "ip saddr 10.89.0.0/16 jump"}},
+		{"services", "10.89.0.0/20", base, changed, []string{
+			"10.96.0.12 . tcp . 6379 : jump svc-shop/cache/tcp/6379", "ip saddr 10.89.0.0/20 jump", "fib saddr type local jump"}},
+		{"none ready", "10.89.0.0/24", moved, testState(), []string{
+			"10.96.0.11 . tcp . 5432 : goto reject-service", "ip saddr 10.89.0.0/24 jump", "meta l4proto udp dnat to 10.89.0.5:5353"}},
+		{"everything goes", "10.89.0.1/32", base, State{}, []string{"map service-ips {"}},
+		{"everything comes", "10.0.0.0/8", State{}, moved, []string{"ip saddr 10.0.0.0/8 jump", `comment "vigil:`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := Config{ServiceSubnet: testConfig.ServiceSubnet, ClientSubnet: netip.MustParsePrefix(c.client)}
+			h, _ := units(cfg, c.have)
+			w, _ := units(cfg, c.want)
+			b := renderDiff(h, w)
+			load := func(r Runner) string {
+				t.Helper()
+				if err := (NFT{}).Run(ctx, renderRecreate(cfg, h)); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Apply(ctx, b); err != nil {
+					t.Fatalf("apply with %T: %v\n%s", r, err, b.Script())
+				}
+				return listTable(t)
+			}
+			byNFT := load(NFT{})
+			nl := &Netlink{}
+			defer nl.Close()
+			byNetlink := load(nl)
+			if byNFT != byNetlink {
+				t.Fatalf("the tables differ\nthrough nft:\n%s\nthrough netlink:\n%s\nbatch:\n%s", byNFT, byNetlink, b.Script())
+			}
+			for _, s := range c.shows {
+				if !strings.Contains(byNetlink, s) {
+					t.Errorf("the table lacks %q:\n%s", s, byNetlink)
+				}
+			}
+		})
+	}
+}
+
+// A batch the kernel refuses changes nothing, and the error says so; the
+// next batch goes through a fresh socket.
+func TestNetlinkRefusedBatchChangesNothing(t *testing.T) {
+	nstest.Require(t)
+	ctx := context.Background()
+	h, _ := units(testConfig, testState())
+	if err := (NFT{}).Run(ctx, renderRecreate(testConfig, h)); err != nil {
+		t.Fatal(err)
+	}
+	before := listTable(t)
+	nl := &Netlink{}
+	defer nl.Close()
+	bad := Batch{cmds: []command{
+		addElement(mapFilter, mapKey{addr: ip("10.96.0.99"), proto: "tcp", port: 80}, verdict{kind: verdictAccept}),
+		{kind: cmdDeleteChain, chain: "no-such-chain"},
+	}}
+	err := nl.Apply(ctx, bad)
+	var opErr *netlink.OpError
+	if err == nil || !strings.Contains(err.Error(), "no such file or directory") || !errors.As(err, &opErr) {
+		t.Fatalf("Apply = %v, want the kernel's ENOENT", err)
+	}
+	if after := listTable(t); after != before {
+		t.Fatalf("a refused batch changed the table:\n%s", after)
+	}
+	good := Batch{cmds: bad.cmds[:1]}
+	if err := nl.Apply(ctx, good); err != nil {
+		t.Fatalf("next Apply: %v", err)
+	}
+	if !strings.Contains(listTable(t), "10.96.0.99 . tcp . 80 : accept") {
+		t.Fatal("the next batch did not load")
+	}
+}
