@@ -34,7 +34,9 @@ func renderDiff(have, want map[string]*unit) Batch {
 	}
 	for _, n := range slices.Sorted(maps.Keys(want)) {
 		if old, ok := have[n]; ok {
-			s.change(old, want[n])
+			if old != want[n] { // the same unit: nothing changed
+				s.change(old, want[n])
+			}
 		} else {
 			s.add(want[n])
 		}

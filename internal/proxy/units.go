@@ -31,10 +31,21 @@ const hashPrefix = "vigil:"
 type chainDef struct {
 	name, header string
 	rules        []rule
+	sum          string // the content hash once sealed, else ""
+}
+
+// sealed is c with its content hash computed once: the chains of units
+// are compared by hash on every sync.
+func (c chainDef) sealed() chainDef {
+	c.sum = c.hash()
+	return c
 }
 
 // hash identifies the chain's content.
 func (c *chainDef) hash() string {
+	if c.sum != "" {
+		return c.sum
+	}
 	h := sha256.New()
 	h.Write([]byte(c.header))
 	for _, r := range c.rules {
@@ -73,28 +84,72 @@ type unit struct {
 // first in key order; the others are reported in conflicts and do without
 // that key.
 func units(cfg Config, st State) (map[string]*unit, []string) {
+	return unitCache{}.build(cfg, st)
+}
+
+// unitCache keeps the units built for each Service of the last State, so
+// that a sync rebuilds only the Services that are new objects: the
+// Proxy hands over a new *Service for each one it recomputes and the
+// same pointer for the others, which must not change.
+type unitCache map[string]builtUnits
+
+type builtUnits struct {
+	svc   *Service
+	units []*unit
+}
+
+func (c unitCache) build(cfg Config, st State) (map[string]*unit, []string) {
 	out := map[string]*unit{}
 	claimed := map[mapKey]string{}
 	var conflicts []string
+	for key := range c {
+		if _, ok := st[key]; !ok {
+			delete(c, key)
+		}
+	}
 	for _, key := range slices.Sorted(maps.Keys(st)) {
 		s := st[key]
-		for i := range s.Ports {
-			u := newUnit(cfg, s, &s.Ports[i])
-			kept := u.keys[:0]
-			for _, k := range u.keys {
-				if owner, taken := claimed[k]; taken {
-					conflicts = append(conflicts, k.String()+" of "+u.svc.name+" is served by "+owner)
-					continue
-				}
-				claimed[k] = u.svc.name
-				kept = append(kept, k)
+		b, ok := c[key]
+		if !ok || b.svc != s {
+			b = builtUnits{svc: s}
+			for i := range s.Ports {
+				b.units = append(b.units, newUnit(cfg, s, &s.Ports[i]))
 			}
-			if u.keys = kept; len(kept) > 0 {
+			c[key] = b
+		}
+		for _, u := range b.units {
+			if u = claim(u, claimed, &conflicts); len(u.keys) > 0 {
 				out[u.svc.name] = u
 			}
 		}
 	}
 	return out, conflicts
+}
+
+// claim records u's keys as taken by it; a key another unit took first is
+// reported and left out of a copy of u (the cached u stays whole).
+func claim(u *unit, claimed map[mapKey]string, conflicts *[]string) *unit {
+	var kept []mapKey
+	for i, k := range u.keys {
+		owner, taken := claimed[k]
+		if !taken {
+			claimed[k] = u.svc.name
+			if kept != nil {
+				kept = append(kept, k)
+			}
+			continue
+		}
+		*conflicts = append(*conflicts, k.String()+" of "+u.svc.name+" is served by "+owner)
+		if kept == nil {
+			kept = append(make([]mapKey, 0, len(u.keys)), u.keys[:i]...)
+		}
+	}
+	if kept == nil {
+		return u
+	}
+	cp := *u
+	cp.keys = kept
+	return &cp
 }
 
 func newUnit(cfg Config, s *Service, p *Port) *unit {
@@ -109,12 +164,13 @@ func newUnit(cfg Config, s *Service, p *Port) *unit {
 	var targets []string
 	for _, e := range p.Endpoints {
 		c := epChain(s, p, e)
-		u.eps = append(u.eps, chainDef{name: c, rules: []rule{{kind: ruleDNAT, proto: p.Protocol, to: e}}})
+		u.eps = append(u.eps, chainDef{name: c, rules: []rule{{kind: ruleDNAT, proto: p.Protocol, to: e}}}.sealed())
 		targets = append(targets, c)
 	}
 	if len(targets) > 0 {
 		u.svc.rules = append(u.svc.rules, rule{kind: ruleSpread, targets: targets})
 	}
+	u.svc = u.svc.sealed()
 	slices.SortFunc(u.eps, func(a, b chainDef) int { return strings.Compare(a.name, b.name) })
 	return u
 }

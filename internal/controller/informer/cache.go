@@ -1,7 +1,9 @@
 package informer
 
 import (
-	"sort"
+	"cmp"
+	"slices"
+	"strings"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -43,7 +45,9 @@ func (c *Cache[T]) Len() int {
 	return len(c.objs)
 }
 
-// List returns the objects of a namespace ("" = all), sorted by key.
+// List returns the objects of a namespace ("" = all), sorted by
+// namespace, then name. The comparison builds no key strings: the
+// Services dataplane lists a namespace's VMIs on every readiness change.
 func (c *Cache[T]) List(namespace string) []T {
 	c.mu.RLock()
 	out := make([]T, 0, len(c.objs))
@@ -53,7 +57,9 @@ func (c *Cache[T]) List(namespace string) []T {
 		}
 	}
 	c.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return Key(out[i]) < Key(out[j]) })
+	slices.SortFunc(out, func(a, b T) int {
+		return cmp.Or(strings.Compare(a.GetNamespace(), b.GetNamespace()), strings.Compare(a.GetName(), b.GetName()))
+	})
 	return out
 }
 

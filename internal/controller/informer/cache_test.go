@@ -45,6 +45,15 @@ func TestCacheReplaceReportsNewChangedAndGone(t *testing.T) {
 	}
 }
 
+func TestCacheListSortsByNamespaceThenName(t *testing.T) {
+	c := NewCache[*corev1.Service]()
+	c.Replace([]*corev1.Service{svc("a-b", "x", "1", "1"), svc("a", "z", "2", "1"), svc("a", "b", "3", "1"), svc("c", "a", "4", "1")})
+	// By key string "a-b/x" would come before "a/b" ('-' < '/').
+	if got := keys(c.List("")); !reflect.DeepEqual(got, []string{"a/b@1", "a/z@1", "a-b/x@1", "c/a@1"}) {
+		t.Fatalf("List() = %v", got)
+	}
+}
+
 func TestCacheLateDeleteKeepsTheSuccessor(t *testing.T) {
 	c := NewCache[*corev1.Service]()
 	c.Apply(watch.Added, svc("a", "x", "new-uid", "9"))
