@@ -2,14 +2,10 @@ package proxy
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"net/netip"
 	"sync"
 	"time"
 
-	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -31,8 +27,9 @@ import (
 type Netlink struct {
 	NFT // Run and Chains
 
-	mu   sync.Mutex
-	conn *netlink.Conn // nil until the first Apply, and after a failure
+	mu     sync.Mutex
+	conn   *netlink.Conn // nil until the first Apply, and after a failure
+	sndbuf int           // the send buffer size set on conn, 0 for the default
 }
 
 var _ Runner = (*Netlink)(nil)
@@ -58,7 +55,7 @@ func (n *Netlink) Apply(ctx context.Context, b Batch) error {
 	if err := n.exchange(ctx, msgs); err != nil {
 		// Replies of this batch may still be queued: start clean.
 		n.conn.Close()
-		n.conn = nil
+		n.conn, n.sndbuf = nil, 0
 		return fmt.Errorf("nftables batch of %d commands (first: %s): %w", b.Len(), b.cmds[0], err)
 	}
 	return nil
@@ -72,14 +69,19 @@ func (n *Netlink) Close() error {
 		return nil
 	}
 	err := n.conn.Close()
-	n.conn = nil
+	n.conn, n.sndbuf = nil, 0
 	return err
 }
 
-// exchange sends the batch and reads one reply (an ack or an error) per
-// command. The kernel runs the whole batch inside the send, so the
-// replies are queued by the time it returns; the deadline only guards
-// against a kernel that does not answer.
+// exchange sends the batch and waits for the kernel's answer. Only the
+// last command asks for an acknowledgement; a command that fails is
+// answered with an error whether it asked or not, and the kernel answers
+// in order, so the batch went through when the last command's ack comes
+// with no error before it. The kernel runs the whole batch inside the
+// send, so the answer is queued by the time it returns; the deadline only
+// guards against a kernel that does not answer. (An ack per command would
+// also work, but a batch of many thousands would overflow the socket's
+// receive buffer with them.)
 func (n *Netlink) exchange(ctx context.Context, msgs []netlink.Message) error {
 	deadline := time.Now().Add(nftTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -88,309 +90,55 @@ func (n *Netlink) exchange(ctx context.Context, msgs []netlink.Message) error {
 	if err := n.conn.SetDeadline(deadline); err != nil {
 		return err
 	}
+	if err := n.fitSendBuffer(msgs); err != nil {
+		return err
+	}
 	sent, err := n.conn.SendMessages(msgs)
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
-	pending := map[uint32]bool{}
-	for _, m := range sent[1 : len(sent)-1] { // not the batch begin and end
-		pending[m.Header.Sequence] = true
-	}
-	for len(pending) > 0 {
+	last := sent[len(sent)-2].Header.Sequence // before the batch end
+	for {
 		replies, err := n.conn.Receive()
 		if err != nil {
 			return err // an error reply: mdlayher/netlink turns it into an *OpError
 		}
 		for _, r := range replies {
-			if r.Header.Type == netlink.Error {
-				delete(pending, r.Header.Sequence)
+			if r.Header.Type == netlink.Error && r.Header.Sequence == last {
+				return nil
 			}
 		}
 	}
+}
+
+// fitSendBuffer makes the socket's send buffer hold the whole batch: the
+// kernel takes a batch in one send, and refuses one larger than the buffer
+// (EMSGSIZE). As nft does, it forces the size past net.core.wmem_max
+// (CAP_NET_ADMIN, which programming nftables needs anyway).
+func (n *Netlink) fitSendBuffer(msgs []netlink.Message) error {
+	size := 0
+	for _, m := range msgs {
+		size += nlmsgAlign(16 + len(m.Data)) // header + payload
+	}
+	if size <= n.sndbuf {
+		return nil
+	}
+	size = max(size, 1<<20) // grow in large steps
+	rc, err := n.conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, size)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("grow the netlink send buffer to %d bytes for a batch: %w", size, serr)
+	}
+	n.sndbuf = size
 	return nil
 }
 
-// nfgenmsg is the header every nf_tables message starts with.
-func nfgenmsg(family uint8, resID uint16) []byte {
-	return []byte{family, unix.NFNETLINK_V0, byte(resID >> 8), byte(resID)}
-}
-
-func nftMsg(typ int, flags netlink.HeaderFlags, attrs []netlink.Attribute) (netlink.Message, error) {
-	data, err := netlink.MarshalAttributes(attrs)
-	if err != nil {
-		return netlink.Message{}, err
-	}
-	return netlink.Message{
-		Header: netlink.Header{
-			Type:  netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | typ),
-			Flags: netlink.Request | netlink.Acknowledge | flags,
-		},
-		Data: append(nfgenmsg(unix.NFPROTO_IPV4, 0), data...),
-	}, nil
-}
-
-// encodeBatch turns b into netlink messages between a batch begin and end.
-func encodeBatch(b Batch) ([]netlink.Message, error) {
-	edge := func(t int) netlink.Message {
-		return netlink.Message{
-			Header: netlink.Header{Type: netlink.HeaderType(t), Flags: netlink.Request},
-			Data:   nfgenmsg(unix.AF_UNSPEC, unix.NFNL_SUBSYS_NFTABLES),
-		}
-	}
-	e := encoder{msgs: []netlink.Message{edge(unix.NFNL_MSG_BATCH_BEGIN)}}
-	for _, c := range b.cmds {
-		if err := e.command(c); err != nil {
-			return nil, fmt.Errorf("encode %q: %w", c, err)
-		}
-	}
-	return append(e.msgs, edge(unix.NFNL_MSG_BATCH_END)), nil
-}
-
-type encoder struct {
-	msgs  []netlink.Message
-	setID uint32 // the last anonymous map's id within the batch
-}
-
-func (e *encoder) add(typ int, flags netlink.HeaderFlags, attrs ...netlink.Attribute) error {
-	m, err := nftMsg(typ, flags, attrs)
-	if err != nil {
-		return err
-	}
-	e.msgs = append(e.msgs, m)
-	return nil
-}
-
-func str(typ uint16, s string) netlink.Attribute {
-	return netlink.Attribute{Type: typ, Data: []byte(s + "\x00")}
-}
-
-func be32(typ uint16, v uint32) netlink.Attribute {
-	return netlink.Attribute{Type: typ, Data: binary.BigEndian.AppendUint32(nil, v)}
-}
-
-func nested(typ uint16, attrs ...netlink.Attribute) (netlink.Attribute, error) {
-	data, err := netlink.MarshalAttributes(attrs)
-	return netlink.Attribute{Type: unix.NLA_F_NESTED | typ, Data: data}, err
-}
-
-func (e *encoder) command(c command) error {
-	table := str(unix.NFTA_TABLE_NAME, Table) // NFTA_*_TABLE is 1 in every message
-	switch c.kind {
-	case cmdAddChain:
-		return e.add(unix.NFT_MSG_NEWCHAIN, netlink.Create, table, str(unix.NFTA_CHAIN_NAME, c.chain))
-	case cmdDeleteChain:
-		return e.add(unix.NFT_MSG_DELCHAIN, 0, table, str(unix.NFTA_CHAIN_NAME, c.chain))
-	case cmdFlushChain:
-		return e.add(unix.NFT_MSG_DELRULE, 0, table, str(unix.NFTA_RULE_CHAIN, c.chain))
-	case cmdAddElement:
-		return e.elements(c.set, 0, []element{{key: c.key.bytes(), verdict: c.verdict}})
-	case cmdDeleteElement:
-		return e.elements(c.set, 0, []element{{key: c.key.bytes(), del: true}})
-	case cmdAddRule:
-		return e.rule(c)
-	}
-	return fmt.Errorf("unknown command kind %d", c.kind)
-}
-
-// element is one map element to add (with its verdict) or delete.
-type element struct {
-	key     []byte
-	verdict verdict
-	del     bool
-}
-
-// elements adds or deletes elements of a named map, or (setID != 0) fills
-// the anonymous map created earlier in the batch.
-func (e *encoder) elements(set string, setID uint32, elems []element) error {
-	var list []netlink.Attribute
-	for _, el := range elems {
-		key, err := nested(unix.NFTA_SET_ELEM_KEY, netlink.Attribute{Type: unix.NFTA_DATA_VALUE, Data: el.key})
-		if err != nil {
-			return err
-		}
-		attrs := []netlink.Attribute{key}
-		if !el.del {
-			data, err := verdictData(unix.NFTA_SET_ELEM_DATA, el.verdict)
-			if err != nil {
-				return err
-			}
-			attrs = append(attrs, data)
-		}
-		item, err := nested(unix.NFTA_LIST_ELEM, attrs...)
-		if err != nil {
-			return err
-		}
-		list = append(list, item)
-	}
-	elements, err := nested(unix.NFTA_SET_ELEM_LIST_ELEMENTS, list...)
-	if err != nil {
-		return err
-	}
-	attrs := []netlink.Attribute{str(unix.NFTA_SET_ELEM_LIST_TABLE, Table), str(unix.NFTA_SET_ELEM_LIST_SET, set)}
-	if setID != 0 {
-		attrs = append(attrs, be32(unix.NFTA_SET_ELEM_LIST_SET_ID, setID))
-	}
-	attrs = append(attrs, elements)
-	if elems[0].del {
-		return e.add(unix.NFT_MSG_DELSETELEM, 0, attrs...)
-	}
-	return e.add(unix.NFT_MSG_NEWSETELEM, netlink.Create, attrs...)
-}
-
-// verdictData is a verdict as set element data.
-func verdictData(typ uint16, v verdict) (netlink.Attribute, error) {
-	code := int32(1) // NF_ACCEPT
-	switch v.kind {
-	case verdictJump:
-		code = unix.NFT_JUMP
-	case verdictGoto:
-		code = unix.NFT_GOTO
-	}
-	attrs := []netlink.Attribute{be32(unix.NFTA_VERDICT_CODE, uint32(code))}
-	if v.chain != "" {
-		attrs = append(attrs, str(unix.NFTA_VERDICT_CHAIN, v.chain))
-	}
-	inner, err := nested(unix.NFTA_DATA_VERDICT, attrs...)
-	if err != nil {
-		return netlink.Attribute{}, err
-	}
-	return nested(typ, inner)
-}
-
-// bytes is the key as the kernel stores it: each field in a 4-byte slot,
-// in network byte order.
-func (k mapKey) bytes() []byte {
-	b := make([]byte, 12)
-	copy(b, k.addr.AsSlice())
-	b[4] = protoNumber(k.proto)
-	binary.BigEndian.PutUint16(b[8:], k.port)
-	return b
-}
-
-func protoNumber(p string) byte {
-	if p == "udp" {
-		return unix.IPPROTO_UDP
-	}
-	return unix.IPPROTO_TCP
-}
-
-// rule adds a rule at the end of its chain.
-func (e *encoder) rule(c command) error {
-	exprs, err := e.exprs(c.rule)
-	if err != nil {
-		return err
-	}
-	var list []netlink.Attribute
-	for _, x := range exprs {
-		data, err := expr.Marshal(unix.NFPROTO_IPV4, x)
-		if err != nil {
-			return err
-		}
-		list = append(list, netlink.Attribute{Type: unix.NLA_F_NESTED | unix.NFTA_LIST_ELEM, Data: data})
-	}
-	exprList, err := nested(unix.NFTA_RULE_EXPRESSIONS, list...)
-	if err != nil {
-		return err
-	}
-	attrs := []netlink.Attribute{str(unix.NFTA_RULE_TABLE, Table), str(unix.NFTA_RULE_CHAIN, c.chain), exprList}
-	if c.comment != "" {
-		// nft's rule comment: a TLV of type 0 (comment), NUL-terminated.
-		text := append([]byte(c.comment), 0)
-		attrs = append(attrs, netlink.Attribute{Type: unix.NFTA_RULE_USERDATA, Data: append([]byte{0, byte(len(text))}, text...)})
-	}
-	return e.add(unix.NFT_MSG_NEWRULE, netlink.Create|netlink.Append, attrs...)
-}
-
-// exprs are the expressions nft generates for r. A spread rule first
-// creates its anonymous verdict map in the batch.
-func (e *encoder) exprs(r rule) ([]expr.Any, error) {
-	jumpMasq := &expr.Verdict{Kind: expr.VerdictJump, Chain: chainMarkMasq}
-	switch r.kind {
-	case ruleMasqFrom:
-		return append(prefixMatch(r.from), jumpMasq), nil
-	case ruleMasqLocal:
-		return []expr.Any{
-			&expr.Fib{Register: 1, FlagSADDR: true, ResultADDRTYPE: true},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.NativeEndian.AppendUint32(nil, unix.RTN_LOCAL)},
-			jumpMasq,
-		}, nil
-	case ruleDNAT:
-		return []expr.Any{
-			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{protoNumber(r.proto)}},
-			&expr.Immediate{Register: 1, Data: r.to.IP.AsSlice()},
-			&expr.Immediate{Register: 2, Data: binary.BigEndian.AppendUint16(nil, r.to.Port)},
-			&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
-		}, nil
-	case ruleSpread:
-		if len(r.targets) == 0 {
-			return nil, errors.New("a spread rule without targets")
-		}
-		const anonMap = "__map%d" // the kernel names it
-		if err := e.anonymousMap(anonMap, r.targets); err != nil {
-			return nil, err
-		}
-		return []expr.Any{
-			&expr.Numgen{Register: 1, Modulus: uint32(len(r.targets)), Type: unix.NFT_NG_RANDOM},
-			&expr.Lookup{SourceRegister: 1, DestRegister: 0, IsDestRegSet: true, SetName: anonMap, SetID: e.setID},
-		}, nil
-	}
-	return nil, fmt.Errorf("rule %q has no netlink form", r)
-}
-
-// prefixMatch is `ip saddr PREFIX` as nft compiles it: a whole-byte prefix
-// loads and compares just its bytes; any other loads the address, masks
-// it and compares.
-func prefixMatch(p netip.Prefix) []expr.Any {
-	addr := p.Masked().Addr().AsSlice()
-	load := func(n uint32) *expr.Payload {
-		return &expr.Payload{OperationType: expr.PayloadLoad, DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: n}
-	}
-	if bits := p.Bits(); bits > 0 && bits%8 == 0 {
-		return []expr.Any{load(uint32(bits / 8)), &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr[:bits/8]}}
-	}
-	mask := binary.BigEndian.AppendUint32(nil, ^uint32(0)<<(32-p.Bits()))
-	if p.Bits() == 0 {
-		mask = make([]byte, 4)
-	}
-	return []expr.Any{
-		load(4),
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr},
-	}
-}
-
-// anonymousMap creates the constant map a spread rule looks its slot up
-// in (slot i: goto targets[i]) and fills it, as nft does for an inline
-// vmap. The rule that uses it binds it; it goes when the rule goes.
-func (e *encoder) anonymousMap(name string, targets []string) error {
-	e.setID++
-	desc, err := nested(unix.NFTA_SET_DESC, be32(unix.NFTA_SET_DESC_SIZE, uint32(len(targets))))
-	if err != nil {
-		return err
-	}
-	// The key is numgen's result, an integer in host byte order: user data
-	// type 0 (key byte order) = 1 (host) makes nft print the slots as
-	// numbers.
-	udata := []byte{0, 4}
-	udata = binary.NativeEndian.AppendUint32(udata, 1)
-	if err := e.add(unix.NFT_MSG_NEWSET, netlink.Create,
-		str(unix.NFTA_SET_TABLE, Table),
-		str(unix.NFTA_SET_NAME, name),
-		be32(unix.NFTA_SET_FLAGS, unix.NFT_SET_ANONYMOUS|unix.NFT_SET_CONSTANT|unix.NFT_SET_MAP),
-		be32(unix.NFTA_SET_KEY_TYPE, 4), // nft's "integer"
-		be32(unix.NFTA_SET_KEY_LEN, 4),
-		be32(unix.NFTA_SET_DATA_TYPE, unix.NFT_DATA_VERDICT),
-		be32(unix.NFTA_SET_DATA_LEN, 0),
-		be32(unix.NFTA_SET_ID, e.setID),
-		desc,
-		netlink.Attribute{Type: unix.NFTA_SET_USERDATA, Data: udata},
-	); err != nil {
-		return err
-	}
-	elems := make([]element, len(targets))
-	for i, t := range targets {
-		elems[i] = element{key: binary.NativeEndian.AppendUint32(nil, uint32(i)), verdict: verdict{kind: verdictGoto, chain: t}}
-	}
-	return e.elements(name, e.setID, elems)
-}
+func nlmsgAlign(n int) int { return (n + 3) &^ 3 }

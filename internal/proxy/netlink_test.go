@@ -77,7 +77,8 @@ func TestNetlinkMatchesNFT(t *testing.T) {
 	}
 }
 
-// A batch the kernel refuses changes nothing, and the error says so; the
+// A batch the kernel refuses changes nothing, and the error says so,
+// whether the failing command asked for an ack (the last) or not; the
 // next batch goes through a fresh socket.
 func TestNetlinkRefusedBatchChangesNothing(t *testing.T) {
 	nstest.Require(t)
@@ -89,23 +90,45 @@ func TestNetlinkRefusedBatchChangesNothing(t *testing.T) {
 	before := listTable(t)
 	nl := &Netlink{}
 	defer nl.Close()
-	bad := Batch{cmds: []command{
-		addElement(mapFilter, mapKey{addr: ip("10.96.0.99"), proto: "tcp", port: 80}, verdict{kind: verdictAccept}),
-		{kind: cmdDeleteChain, chain: "no-such-chain"},
-	}}
-	err := nl.Apply(ctx, bad)
-	var opErr *netlink.OpError
-	if err == nil || !strings.Contains(err.Error(), "no such file or directory") || !errors.As(err, &opErr) {
-		t.Fatalf("Apply = %v, want the kernel's ENOENT", err)
+	add := addElement(mapFilter, mapKey{addr: ip("10.96.0.99"), proto: "tcp", port: 80}, verdict{kind: verdictAccept})
+	bad := command{kind: cmdDeleteChain, chain: "no-such-chain"}
+	for _, cmds := range [][]command{{add, bad}, {bad, add}} {
+		err := nl.Apply(ctx, Batch{cmds: cmds})
+		var opErr *netlink.OpError
+		if err == nil || !strings.Contains(err.Error(), "no such file or directory") || !errors.As(err, &opErr) {
+			t.Fatalf("Apply(%s) = %v, want the kernel's ENOENT", Batch{cmds: cmds}.Script(), err)
+		}
+		if after := listTable(t); after != before {
+			t.Fatalf("a refused batch changed the table:\n%s", after)
+		}
 	}
-	if after := listTable(t); after != before {
-		t.Fatalf("a refused batch changed the table:\n%s", after)
-	}
-	good := Batch{cmds: bad.cmds[:1]}
-	if err := nl.Apply(ctx, good); err != nil {
+	if err := nl.Apply(ctx, Batch{cmds: []command{add}}); err != nil {
 		t.Fatalf("next Apply: %v", err)
 	}
 	if !strings.Contains(listTable(t), "10.96.0.99 . tcp . 80 : accept") {
 		t.Fatal("the next batch did not load")
+	}
+}
+
+// A large batch (more commands than acks would fit in the socket's
+// receive buffer) loads in one go.
+func TestNetlinkLargeBatch(t *testing.T) {
+	nstest.Require(t)
+	ctx := context.Background()
+	if err := (NFT{}).Run(ctx, renderRecreate(testConfig, nil)); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []command
+	for i := range 20000 {
+		k := mapKey{addr: netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}), proto: "tcp", port: 80}
+		cmds = append(cmds, addElement(mapFilter, k, verdict{kind: verdictAccept}))
+	}
+	nl := &Netlink{}
+	defer nl.Close()
+	if err := nl.Apply(ctx, Batch{cmds: cmds}); err != nil {
+		t.Fatal(err)
+	}
+	if list := listTable(t); !strings.Contains(list, "10.96.78.31 . tcp . 80 : accept") {
+		t.Fatalf("the last element is missing")
 	}
 }
