@@ -15,6 +15,11 @@ const sentinel = 0xFF
 
 var errLineTooLong = fmt.Errorf("%w: reply line too long", ErrProtocol)
 
+// readBufferSize is the connection's read buffer, kept as long as the VM
+// runs. Replies are mostly small (ping, sync, osinfo); a longer line is
+// assembled in buf instead, and skipping junk reads through the buffer.
+const readBufferSize = 4 << 10
+
 // wireReader reads the agent's stream with every read bounded.
 type wireReader struct {
 	br      *bufio.Reader
@@ -23,21 +28,21 @@ type wireReader struct {
 }
 
 func newWireReader(r io.Reader, maxLine int) *wireReader {
-	return &wireReader{br: bufio.NewReaderSize(r, 64<<10), maxLine: maxLine}
+	return &wireReader{br: bufio.NewReaderSize(r, readBufferSize), maxLine: maxLine}
 }
 
 // readLine reads up to and including '\n', at most maxLine bytes. It
 // returns how many bytes it consumed, also on error. The line is valid
-// until the next call.
+// until the next call: it is the reader's buffer, or buf for a line longer
+// than that.
 func (r *wireReader) readLine() ([]byte, int, error) {
-	if cap(r.buf) > 64<<10 {
-		r.buf = nil // do not keep a one-off huge reply's buffer alive
+	r.buf = nil // do not keep a one-off huge reply's buffer alive
+	chunk, err := r.br.ReadSlice('\n')
+	n := len(chunk)
+	if err == nil && n <= r.maxLine {
+		return chunk, n, nil // the usual case: no copy
 	}
-	r.buf = r.buf[:0]
-	n := 0
 	for {
-		chunk, err := r.br.ReadSlice('\n')
-		n += len(chunk)
 		if len(r.buf)+len(chunk) > r.maxLine {
 			return nil, n, fmt.Errorf("%w (limit %d bytes)", errLineTooLong, r.maxLine)
 		}
@@ -46,7 +51,8 @@ func (r *wireReader) readLine() ([]byte, int, error) {
 		case err == nil:
 			return r.buf, n, nil
 		case errors.Is(err, bufio.ErrBufferFull):
-			continue
+			chunk, err = r.br.ReadSlice('\n')
+			n += len(chunk)
 		default:
 			return nil, n, err
 		}

@@ -10,9 +10,15 @@ import (
 	"io"
 )
 
-// lineReader reads newline-terminated messages of bounded size. Its buffer
-// is reused, so a returned line is valid only until the next call; callers
-// decode (and thereby copy) before reading on.
+// readBufferSize is the connection's read buffer. QMP lines are mostly
+// well under a kilobyte (events, query-status), and the buffer lives as
+// long as the VM, once per VM: a longer line is assembled in buf instead.
+const readBufferSize = 4 << 10
+
+// lineReader reads newline-terminated messages of bounded size. A returned
+// line is valid only until the next call (it is the reader's buffer, or
+// buf for a line longer than that); callers decode, and thereby copy,
+// before reading on.
 type lineReader struct {
 	br  *bufio.Reader
 	max int
@@ -20,16 +26,18 @@ type lineReader struct {
 }
 
 func newLineReader(r io.Reader, max int) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &lineReader{br: bufio.NewReaderSize(r, readBufferSize), max: max}
 }
 
 func (r *lineReader) next() ([]byte, error) {
-	if cap(r.buf) > 64<<10 {
-		r.buf = nil // one long reply must not pin its buffer for the VM's life
+	r.buf = nil // one long reply must not pin its buffer for the VM's life
+	// A line that fits the read buffer, the usual case, is returned as it
+	// lies there: no copy.
+	chunk, err := r.br.ReadSlice('\n')
+	if err == nil && len(chunk) <= r.max {
+		return chunk, nil
 	}
-	r.buf = r.buf[:0]
 	for {
-		chunk, err := r.br.ReadSlice('\n')
 		if len(r.buf)+len(chunk) > r.max {
 			return nil, fmt.Errorf("%w: line longer than %d bytes", ErrProtocol, r.max)
 		}
@@ -38,7 +46,7 @@ func (r *lineReader) next() ([]byte, error) {
 		case err == nil:
 			return r.buf, nil
 		case errors.Is(err, bufio.ErrBufferFull):
-			continue
+			chunk, err = r.br.ReadSlice('\n')
 		default:
 			return nil, err
 		}
