@@ -22,8 +22,10 @@ import (
 // proven (pidfd or wait), so nothing is decided on this timeout.
 const eventDrainTimeout = 2 * time.Second
 
-// eventBuffer is how many events wait in Events for the caller.
-const eventBuffer = 256
+// eventBuffer is how many events wait in Events for the caller (the node
+// agent's monitor, which does nothing else); QEMU sends a few per change of
+// the VM's state. The buffer lives as long as the VM, 64 bytes a slot.
+const eventBuffer = 32
 
 // ExitInfo is how the QEMU process ended, as far as it is known.
 type ExitInfo struct {

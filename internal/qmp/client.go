@@ -18,7 +18,10 @@ const (
 	DefaultCommandTimeout   = 10 * time.Second
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultMaxLineBytes     = 1 << 20
-	DefaultEventBuffer      = 256
+	// DefaultEventBuffer: QEMU sends a few events per change of the VM's
+	// state, and the consumer (one goroutine per VM) only records them; the
+	// buffer is allocated whole for the life of the VM, 64 bytes a slot.
+	DefaultEventBuffer = 32
 )
 
 // Options tune a Client. The zero value is usable.
