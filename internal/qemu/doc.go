@@ -28,10 +28,12 @@
 //     carry the VMI UID as an SMBIOS OEM string (UIDOEMString), let a new
 //     daemon Reattach; -uuid cannot serve, since it is the firmware UUID
 //     when the VMI sets one.
-//   - Death is proven only by the process: wait(2) for a child, a pidfd
-//     (pidfd_open(2), which works for any process) after Reattach. A QMP
-//     timeout or EOF is never taken for an exit. Signals go through the
-//     pidfd too, so a reused pid is never hit.
+//   - Death is proven only by the process: a pidfd (pidfd_open(2), which
+//     works for any process, not only children) becoming readable, then
+//     wait(2) for a child's status. A QMP timeout or EOF is never taken for
+//     an exit. Signals go through the pidfd too, so a reused pid is never
+//     hit. The pidfd is watched in the Go runtime's poller: a blocking
+//     wait(2) or poll(2) would hold an OS thread per VM for its whole life.
 //   - -action shutdown=poweroff makes QEMU exit when the guest powers off;
 //     reboot=reset keeps it running across guest reboots.
 //   - Under TCG, -accel tcg,tb-size=TBSizeFor(memory) bounds the

@@ -81,7 +81,19 @@ func Launch(ctx context.Context, spec *LaunchSpec, opts LaunchOptions) (*Process
 	log.Info("qemu: started", "pid", pid, "accel", spec.Accel, "memoryMiB", spec.MemoryMiB)
 	exitCh := make(chan ExitInfo, 1)
 	pidfd, err := openPidfd(pid) // before anything can reap it
+	var watch *exitWatch
+	if err == nil {
+		if watch, err = watchExit(pidfd); err != nil {
+			unix.Close(pidfd)
+		}
+	}
 	go func() {
+		// The watch parks this goroutine without an OS thread until QEMU
+		// is gone (also after Close: a child is always reaped); Wait then
+		// only reaps. Without a watch, Wait blocks as it would anyway.
+		if watch != nil {
+			watch.wait()
+		}
 		cmd.Wait() // the status is in ProcessState
 		exitCh <- exitInfo(cmd.ProcessState)
 	}()

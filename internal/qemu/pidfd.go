@@ -37,29 +37,46 @@ func pidfdExited(pidfd int) bool {
 	return err == nil && n > 0
 }
 
-// waitPidfd blocks until the pidfd's process exits (true) or wakefd
-// becomes readable (false).
-func waitPidfd(pidfd, wakefd int) (bool, error) {
-	fds := []unix.PollFd{
-		{Fd: int32(pidfd), Events: unix.POLLIN},
-		{Fd: int32(wakefd), Events: unix.POLLIN},
-	}
-	for {
-		_, err := unix.Poll(fds, -1)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("poll on pidfd: %w", err)
-		}
-		switch {
-		case fds[0].Revents != 0:
-			return true, nil
-		case fds[1].Revents != 0:
-			return false, nil
-		}
-	}
+// exitWatch waits for a pidfd's process to exit in the Go runtime's
+// poller (epoll), where a waiting goroutine holds no OS thread; a blocking
+// wait(2) or poll(2) would hold one thread per VM for the VM's whole life.
+type exitWatch struct {
+	f *os.File
 }
+
+// watchExit watches a duplicate of pidfd, so the caller's pidfd (for
+// signals) and the watch close independently.
+func watchExit(pidfd int) (*exitWatch, error) {
+	fd, err := unix.FcntlInt(uintptr(pidfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("duplicating the pidfd: %w", err)
+	}
+	// The pidfd is non-blocking (PIDFD_NONBLOCK), so os.NewFile registers
+	// it with the poller.
+	return &exitWatch{f: os.NewFile(uintptr(fd), "pidfd")}, nil
+}
+
+// wait blocks until the process has exited (nil) or stop was called (an
+// error). The watch is closed either way.
+func (w *exitWatch) wait() error {
+	defer w.f.Close()
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("pidfd: %w", err)
+	}
+	exited := false
+	err = rc.Read(func(fd uintptr) bool {
+		exited = pidfdExited(int(fd))
+		return exited
+	})
+	if err == nil && !exited {
+		err = errors.New("pidfd: poller returned before the exit")
+	}
+	return err
+}
+
+// stop ends a wait in progress (or the next one) with an error.
+func (w *exitWatch) stop() { w.f.Close() }
 
 // readPidfile reads the pid QEMU wrote; a missing or malformed pidfile is
 // ErrNotRunning.

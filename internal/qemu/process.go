@@ -86,8 +86,8 @@ type Process struct {
 	closed     atomic.Bool
 
 	mu      sync.Mutex
-	pidfd   int // -1 once closed
-	wakefd  int // eventfd that stops the pidfd poller (Close); -1 if none
+	pidfd   int        // -1 once closed
+	watch   *exitWatch // the pidfd watch that Close stops; nil for a child, which is reaped even after Close
 	outcome Outcome
 }
 
@@ -97,7 +97,6 @@ func newProcess(uid types.UID, d RunDir, pid, pidfd int, log *slog.Logger, reatt
 		runDir:     d,
 		pid:        pid,
 		pidfd:      pidfd,
-		wakefd:     -1,
 		log:        log.With("pid", pid),
 		events:     make(chan qmp.Event, eventBuffer),
 		eventsDone: make(chan struct{}),
@@ -143,7 +142,8 @@ func (p *Process) Outcome() Outcome {
 }
 
 // start hands the Process its QMP connection and starts the watchers:
-// one reads events, one waits for exitCh (wait(2) or the pidfd poller).
+// one reads events, one waits for exitCh (the pidfd watch, then wait(2)
+// for a child).
 func (p *Process) start(client *qmp.Client, exitCh <-chan ExitInfo) {
 	p.qmp = client
 	go p.trackEvents()
@@ -243,10 +243,6 @@ func (p *Process) closeFDsLocked() {
 		unix.Close(p.pidfd)
 		p.pidfd = -1
 	}
-	if p.wakefd >= 0 {
-		unix.Close(p.wakefd)
-		p.wakefd = -1
-	}
 }
 
 // Close detaches from QEMU without stopping it: the QMP connection is
@@ -258,10 +254,8 @@ func (p *Process) Close() error {
 	}
 	p.mu.Lock()
 	p.outcome.EventsIncomplete = true
-	if p.wakefd >= 0 {
-		var one [8]byte
-		one[0] = 1 // eventfd counters are host-endian; any non-zero value wakes
-		unix.Write(p.wakefd, one[:])
+	if p.watch != nil {
+		p.watch.stop()
 	}
 	p.mu.Unlock()
 	if p.qmp != nil {

@@ -53,16 +53,16 @@ func Reattach(ctx context.Context, runDir string, uid types.UID, opts ReattachOp
 		unix.Close(pidfd)
 		return nil, fmt.Errorf("reattaching to vmi uid %s: qemu pid %d lives: %w: %w", uid, pid, ErrQMPUnavailable, err)
 	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	watch, err := watchExit(pidfd)
 	if err != nil {
 		client.Close()
 		unix.Close(pidfd)
-		return nil, fmt.Errorf("reattaching to vmi uid %s: eventfd: %w", uid, err)
+		return nil, fmt.Errorf("reattaching to vmi uid %s: %w", uid, err)
 	}
 	p := newProcess(uid, d, pid, pidfd, log, true)
-	p.wakefd = wakefd
+	p.watch = watch
 	exitCh := make(chan ExitInfo, 1)
-	go p.pollExit(pidfd, wakefd, exitCh)
+	go p.pollExit(watch, exitCh)
 	p.start(client, exitCh)
 	log.Info("qemu: reattached", "pid", pid)
 	return p, nil
@@ -93,14 +93,14 @@ func openVerified(d RunDir, uid types.UID) (int, int, error) {
 }
 
 // pollExit waits on the pidfd and reports the exit (status unknown: not
-// our child), or closes exitCh without a value when Close woke it.
-func (p *Process) pollExit(pidfd, wakefd int, exitCh chan<- ExitInfo) {
-	exited, err := waitPidfd(pidfd, wakefd)
-	if exited {
+// our child), or closes exitCh without a value when Close stopped it.
+func (p *Process) pollExit(w *exitWatch, exitCh chan<- ExitInfo) {
+	err := w.wait()
+	if err == nil {
 		exitCh <- ExitInfo{}
 		return
 	}
-	if err != nil {
+	if !p.closed.Load() {
 		// Not proof of anything: stop watching and say so.
 		p.log.Error("qemu: cannot watch the process any more", "err", err)
 	}
