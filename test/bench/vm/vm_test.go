@@ -174,6 +174,7 @@ func saveProfiles(b *testing.B, d *framework.Daemon, stage string) {
 	for file, path := range map[string]string{
 		stage + "-heap.pb.gz":    "/debug/pprof/heap?gc=1",
 		stage + "-goroutine.txt": "/debug/pprof/goroutine?debug=1",
+		stage + "-metrics.txt":   "/metrics",
 	} {
 		code, body, err := d.Get(path)
 		if err != nil || code != 200 {
@@ -182,6 +183,14 @@ func saveProfiles(b *testing.B, d *framework.Daemon, stage string) {
 		if err := os.WriteFile(filepath.Join(*profile, file), []byte(body), 0o644); err != nil {
 			b.Fatal(err)
 		}
+	}
+	// Where the RSS is (anonymous, file-backed: etcd's mmapped database).
+	rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", d.PID()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*profile, stage+"-smaps_rollup.txt"), rollup, 0o644); err != nil {
+		b.Fatal(err)
 	}
 }
 
