@@ -197,8 +197,9 @@ func TestDataplaneRebuildLeavesNoGap(t *testing.T) {
 	if failed.Load() > 0 {
 		t.Fatalf("%d of %d connections failed during 20 rebuilds; first: %v", failed.Load(), ok.Load()+failed.Load(), firstErr.Load())
 	}
-	// A dropped first packet would show as a retransmission, a second.
-	if took := time.Duration(slowest.Load()); took > 500*time.Millisecond {
+	// A dropped first packet would show as a retransmission, a second
+	// later (TCP's initial RTO); anything under that is the machine's load.
+	if took := time.Duration(slowest.Load()); took > 900*time.Millisecond {
 		t.Fatalf("a connection took %v during the rebuilds", took)
 	}
 	t.Logf("%d connections through 20 rebuilds, none failed, slowest %v", ok.Load(), time.Duration(slowest.Load()))
