@@ -32,6 +32,7 @@ type Daemon struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	log  *lockedBuffer
+	tr   *http.Transport // shared by every HTTPClient
 }
 
 // Options tune a daemon.
@@ -99,6 +100,7 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 // Start launches the daemon (again, after Kill) and waits for /readyz.
 func (d *Daemon) Start() {
 	d.t.Helper()
+	d.transport().CloseIdleConnections() // they went to an earlier daemon
 	args := append([]string{"serve", "--data-dir", d.DataDir, "--socket", d.Socket, "--log-level", "debug"}, d.Args...)
 	argv := append([]string{d.Bin}, args...)
 	if d.Netns != "" {
@@ -141,20 +143,26 @@ func (d *Daemon) WaitReady(timeout time.Duration) {
 	d.t.Fatalf("vigil serve not ready after %s (last: %s); log:\n%s", timeout, last, d.log.String())
 }
 
-// HTTPClient talks to the daemon's unix socket, one connection per
-// request: every call makes a new transport, and a kept-alive connection
-// would stay open in the daemon (a goroutine and its buffers, for the
-// server's idle timeout) after the test dropped the transport, so tests
-// that poll would inflate the daemon's memory and goroutines.
+// HTTPClient talks to the daemon's unix socket. Every client shares the
+// daemon's one transport, so idle connections are reused and at most a few
+// stay open: a transport per call would leave each call's kept-alive
+// connection open in the daemon (a goroutine and its buffers, for the
+// server's idle timeout), and tests that poll would inflate the daemon's
+// memory and goroutines by hundreds of connections.
 func (d *Daemon) HTTPClient() *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{DisableKeepAlives: true,
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				var dl net.Dialer
-				return dl.DialContext(ctx, "unix", d.Socket)
-			}},
+	return &http.Client{Timeout: 30 * time.Second, Transport: d.transport()}
+}
+
+func (d *Daemon) transport() *http.Transport {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.tr == nil {
+		d.tr = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var dl net.Dialer
+			return dl.DialContext(ctx, "unix", d.Socket)
+		}}
 	}
+	return d.tr
 }
 
 // Get does a GET on the API and returns the status and body.
