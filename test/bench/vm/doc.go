@@ -6,6 +6,11 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x ./test/bench/vm [-vms 4]
 //
+// Memory is measured against two baselines: "idle", a daemon that has run
+// one VM and deleted it (-warmup, on by default: the first VM grows the
+// Go heap to its collector's target once), and "cold", a daemon that has
+// run nothing.
+//
 // With -profile DIR the daemon runs with --debug-pprof, and its heap and
 // goroutine profiles are saved idle, loaded and 30 s later (steady), for
 //
