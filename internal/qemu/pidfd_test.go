@@ -43,22 +43,29 @@ func threads(t *testing.T) int {
 	return 0
 }
 
+// startWatch watches pidfd's process; wait's result comes on done.
+func startWatch(t *testing.T, pidfd int) (*exitWatch, <-chan error) {
+	t.Helper()
+	w, err := watchExit(pidfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.wait() }()
+	return w, done
+}
+
 func TestExitWatchSeesTheExitWithoutAThreadPerProcess(t *testing.T) {
 	const n = 16
 	type watched struct {
 		cmd  *exec.Cmd
-		done chan error
+		done <-chan error
 	}
 	before := threads(t)
 	ws := make([]watched, n)
 	for i := range ws {
 		cmd, pidfd := startSleeper(t)
-		w, err := watchExit(pidfd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- w.wait() }()
+		_, done := startWatch(t, pidfd)
 		ws[i] = watched{cmd, done}
 	}
 	time.Sleep(200 * time.Millisecond) // every watcher is parked by now
@@ -86,12 +93,7 @@ func TestExitWatchSeesTheExitWithoutAThreadPerProcess(t *testing.T) {
 
 func TestExitWatchStop(t *testing.T) {
 	_, pidfd := startSleeper(t)
-	w, err := watchExit(pidfd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- w.wait() }()
+	w, done := startWatch(t, pidfd)
 	time.Sleep(50 * time.Millisecond)
 	w.stop()
 	select {
