@@ -36,7 +36,7 @@ func (s *etcdStore) Watch(ctx context.Context, r *resource.Info, namespace strin
 		if since, err = s.Revision(ctx); err != nil {
 			return nil, err
 		}
-	} else if err := s.checkNotCompacted(ctx, r, prefix, since); err != nil {
+	} else if err := s.checkNotCompacted(ctx, prefix, since); err != nil {
 		return nil, err
 	}
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
@@ -51,14 +51,17 @@ func (s *etcdStore) Watch(ctx context.Context, r *resource.Info, namespace strin
 	return out, nil
 }
 
-// checkNotCompacted answers whether etcd still has every revision after
-// since. A range read at since+1 fails with ErrCompacted under exactly the
-// rule a watch from since+1 follows, and does so synchronously, so a caller
-// gets its 410 as a reply rather than racing the watch's first response.
-// since+1 beyond the current revision is a future read: nothing is lost.
-func (s *etcdStore) checkNotCompacted(ctx context.Context, r *resource.Info, prefix string, since int64) error {
-	_, err := s.client.Get(ctx, prefix, clientv3.WithRev(since+1), clientv3.WithCountOnly(),
-		clientv3.WithRange(clientv3.GetPrefixRangeEnd(prefix)))
+// checkNotCompacted answers whether etcd can still replay every change
+// after since, each with the state before it: a watch event carries the
+// previous value (PrevKV, without which a deletion has no last state), so
+// revision since itself must still be readable. A read at since fails
+// with ErrCompacted exactly when it is not, and does so synchronously, so
+// a caller gets its 410 as a reply rather than from the stream. The read
+// is of one key (the prefix itself, which names no object): etcd checks
+// the revision before it looks anything up. A since beyond the current
+// revision is a future read: nothing is lost.
+func (s *etcdStore) checkNotCompacted(ctx context.Context, prefix string, since int64) error {
+	_, err := s.client.Get(ctx, prefix, clientv3.WithRev(since), clientv3.WithKeysOnly())
 	switch {
 	case err == nil, errors.Is(err, rpctypes.ErrFutureRev):
 		return nil

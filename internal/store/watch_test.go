@@ -171,29 +171,34 @@ func TestWatchFromCompactedRevisionIsGone(t *testing.T) {
 	}
 }
 
-// The revision etcd compacted at is still kept: a watch from just before
-// it (whose first change is that revision) and one from it both run.
-func TestWatchFromTheCompactionBoundaryRuns(t *testing.T) {
+// A watch from the revision etcd compacted at runs; one from just before
+// it is refused, since the first change after it (at the compacted
+// revision) could no longer carry its previous state: a deletion there
+// would have no last state to report.
+func TestWatchFromTheCompactionBoundary(t *testing.T) {
 	s := openTestStore(t)
+	ctx := testCtx(t)
 	mustCreate(t, s, svcs, svc("ns", "a", 80))
 	mustCreate(t, s, svcs, svc("ns", "b", 80))
-	compacted := compact(t, s)
+	if err := s.Delete(ctx, svcs, "ns", "a", Preconditions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	compacted := compact(t, s) // the deletion's revision
 
 	wctx, _ := watchCtx(t)
-	before, err := s.Watch(wctx, svcs, "ns", compacted-1)
-	if err != nil {
-		t.Fatalf("watch from %d (compacted at %d): %v", compacted-1, compacted, err)
-	}
-	if e := next(t, before); e.Type != watch.Added || e.Revision != compacted {
-		t.Fatalf("first event %s at %d, want ADDED b at %d", e.Type, e.Revision, compacted)
+	if ch, err := s.Watch(wctx, svcs, "ns", compacted-1); ch != nil || !apierrors.IsResourceExpired(err) {
+		t.Fatalf("watch from %d (compacted at %d): %v, want 410 Expired and no stream", compacted-1, compacted, err)
 	}
 	at, err := s.Watch(wctx, svcs, "ns", compacted)
 	if err != nil {
 		t.Fatalf("watch from the compacted revision %d: %v", compacted, err)
 	}
-	mustCreate(t, s, svcs, svc("ns", "c", 80))
-	if e := next(t, at); e.Type != watch.Added || e.Revision != compacted+1 {
-		t.Fatalf("first event %s at %d, want ADDED c at %d", e.Type, e.Revision, compacted+1)
+	if err := s.Delete(ctx, svcs, "ns", "b", Preconditions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := next(t, at)
+	if m, ok := e.Object.(*corev1.Service); e.Type != watch.Deleted || e.Revision != compacted+1 || !ok || m.Name != "b" {
+		t.Fatalf("first event %s %T at %d, want DELETED b at %d", e.Type, e.Object, e.Revision, compacted+1)
 	}
 }
 
