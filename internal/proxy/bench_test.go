@@ -108,7 +108,7 @@ func (h *proxyHarness) programmed(n int) {
 func BenchmarkConnections(b *testing.B) {
 	nstest.Require(b)
 	newTopology(b)
-	mustSync(b, newTestDataplane(), webState(backendA, backendB))
+	mustSync(b, newTestDataplane(b), webState(backendA, backendB))
 	for _, target := range []struct{ name, addr string }{
 		{"direct", backendA + ":8080"},
 		{"service", serviceIP + ":80"},

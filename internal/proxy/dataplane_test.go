@@ -15,7 +15,7 @@ import (
 
 func TestDataplaneSpreadsNewConnectionsOverReadyEndpoints(t *testing.T) {
 	top := newTopology(t)
-	d := newTestDataplane()
+	d := newTestDataplane(t)
 	if res := mustSync(t, d, webState(backendA, backendB)); !res.Full {
 		t.Fatalf("the first sync was not a full replace: %+v", res)
 	}
@@ -36,7 +36,7 @@ func TestDataplaneSpreadsNewConnectionsOverReadyEndpoints(t *testing.T) {
 
 func TestDataplaneUnreadyEndpointGetsNoNewConnectionsButKeepsOpenOnes(t *testing.T) {
 	top := newTopology(t)
-	d := newTestDataplane()
+	d := newTestDataplane(t)
 	mustSync(t, d, webState(backendA, backendB))
 	vip := serviceIP + ":80"
 	// Open connections until one is on each backend (random: bounded).
@@ -80,7 +80,7 @@ func TestDataplaneExternalIPKeepsOutsideClientsAddress(t *testing.T) {
 		st["shop/web"].Ports[0].Addrs = append(st["shop/web"].Ports[0].Addrs, netip.MustParseAddr("192.0.2.1"))
 		return st
 	}
-	d := newTestDataplane()
+	d := newTestDataplane(t)
 	mustSync(t, d, withExternal(webState(backendA)))
 	for _, tc := range []struct {
 		name, addr, peer string
@@ -111,7 +111,7 @@ func TestDataplaneExternalIPKeepsOutsideClientsAddress(t *testing.T) {
 
 func TestDataplaneRefusesAtOnceWithoutReadyEndpoints(t *testing.T) {
 	top := newTopology(t)
-	d := newTestDataplane()
+	d := newTestDataplane(t)
 	mustSync(t, d, webState())
 	for _, ns := range []struct {
 		name string
@@ -131,7 +131,7 @@ func TestDataplaneRefusesAtOnceWithoutReadyEndpoints(t *testing.T) {
 
 func TestDataplaneDeletedServiceLeavesNoRules(t *testing.T) {
 	newTopology(t)
-	d := newTestDataplane()
+	d := newTestDataplane(t)
 	mustSync(t, d, webState(backendA, backendB))
 	if res := mustSync(t, d, State{}); res.Full {
 		t.Fatalf("deleting a service replaced the table: %+v", res)
@@ -155,7 +155,7 @@ func TestDataplaneDeletedServiceLeavesNoRules(t *testing.T) {
 // a client connecting in a loop meanwhile never fails.
 func TestDataplaneRebuildLeavesNoGap(t *testing.T) {
 	top := newTopology(t)
-	mustSync(t, newTestDataplane(), webState(backendA, backendB))
+	mustSync(t, newTestDataplane(t), webState(backendA, backendB))
 	var ok, failed, slowest atomic.Int64
 	var firstErr atomic.Value
 	stop := make(chan struct{})
@@ -183,7 +183,7 @@ func TestDataplaneRebuildLeavesNoGap(t *testing.T) {
 	})
 	before := ok.Load()
 	for range 20 {
-		res := mustSync(t, newTestDataplane(), webState(backendA, backendB)) // a fresh process knows nothing
+		res := mustSync(t, newTestDataplane(t), webState(backendA, backendB)) // a fresh process knows nothing
 		if !res.Full {
 			t.Fatalf("a fresh dataplane did not replace the table: %+v", res)
 		}

@@ -111,33 +111,60 @@ func (n *Netlink) exchange(ctx context.Context, msgs []netlink.Message) error {
 	}
 }
 
+// setsockoptInt is unix.SetsockoptInt; tests replace it.
+var setsockoptInt = unix.SetsockoptInt
+
 // fitSendBuffer makes the socket's send buffer hold the whole batch: the
-// kernel takes a batch in one send, and refuses one larger than the buffer
-// (EMSGSIZE). As nft does, it forces the size past net.core.wmem_max
-// (CAP_NET_ADMIN, which programming nftables needs anyway).
+// kernel takes a batch in one send and refuses one larger than the buffer
+// (EMSGSIZE). Most batches fit the default buffer and nothing is done. A
+// larger one grows it as nft does: forced past net.core.wmem_max
+// (SO_SNDBUFFORCE, which needs CAP_NET_ADMIN in the initial user
+// namespace), else as far as wmem_max allows (SO_SNDBUF, enough inside a
+// user namespace for all but huge batches). A batch that still does not
+// fit is an error: the dataplane then loads the whole table through nft.
 func (n *Netlink) fitSendBuffer(msgs []netlink.Message) error {
 	size := 0
 	for _, m := range msgs {
 		size += nlmsgAlign(16 + len(m.Data)) // header + payload
 	}
-	if size <= n.sndbuf {
-		return nil
-	}
-	size = max(size, 1<<20) // grow in large steps
 	rc, err := n.conn.SyscallConn()
 	if err != nil {
 		return err
 	}
-	var serr error
+	// The kernel refuses a send longer than sk_sndbuf - 32 (what
+	// getsockopt reports: twice the size asked for).
+	room := func() (int, error) {
+		var got int
+		var gerr error
+		if err := rc.Control(func(fd uintptr) { got, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF) }); err != nil {
+			return 0, err
+		}
+		return got - 32, gerr
+	}
+	if n.sndbuf == 0 {
+		if n.sndbuf, err = room(); err != nil {
+			return err
+		}
+	}
+	if size <= n.sndbuf {
+		return nil
+	}
+	want := max(size, 1<<20) // grow in large steps
+	var forceErr, setErr error
 	if err := rc.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, size)
+		if forceErr = setsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, want); forceErr != nil {
+			setErr = setsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, want)
+		}
 	}); err != nil {
 		return err
 	}
-	if serr != nil {
-		return fmt.Errorf("grow the netlink send buffer to %d bytes for a batch: %w", size, serr)
+	if n.sndbuf, err = room(); err != nil {
+		return err
 	}
-	n.sndbuf = size
+	if size > n.sndbuf {
+		return fmt.Errorf("a batch of %d bytes does not fit the netlink send buffer (%d bytes; forcing it: %v; asking: %v)",
+			size, n.sndbuf, forceErr, setErr)
+	}
 	return nil
 }
 

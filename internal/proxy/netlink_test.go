@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 
 	"vigil.dev/vigil/internal/network/nstest"
 )
@@ -110,25 +113,107 @@ func TestNetlinkRefusedBatchChangesNothing(t *testing.T) {
 	}
 }
 
-// A large batch (more commands than acks would fit in the socket's
-// receive buffer) loads in one go.
+// elementBatch adds n filter map elements, 10.96.0.0 port 80 on.
+func elementBatch(n int) Batch {
+	var cmds []command
+	for i := range n {
+		k := mapKey{addr: netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}), proto: "tcp", port: uint16(80 + i>>16)}
+		cmds = append(cmds, addElement(mapFilter, k, verdict{kind: verdictAccept}))
+	}
+	return Batch{cmds: cmds}
+}
+
+// A large batch (larger than the default send buffer, and with more
+// commands than acks would fit in the receive buffer) loads in one go.
 func TestNetlinkLargeBatch(t *testing.T) {
 	nstest.Require(t)
 	ctx := context.Background()
 	if err := (NFT{}).Run(ctx, renderRecreate(testConfig, nil)); err != nil {
 		t.Fatal(err)
 	}
-	var cmds []command
-	for i := range 20000 {
-		k := mapKey{addr: netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}), proto: "tcp", port: 80}
-		cmds = append(cmds, addElement(mapFilter, k, verdict{kind: verdictAccept}))
-	}
 	nl := &Netlink{}
 	defer nl.Close()
-	if err := nl.Apply(ctx, Batch{cmds: cmds}); err != nil {
+	if err := nl.Apply(ctx, elementBatch(20000)); err != nil {
 		t.Fatal(err)
 	}
 	if list := listTable(t); !strings.Contains(list, "10.96.78.31 . tcp . 80 : accept") {
 		t.Fatalf("the last element is missing")
 	}
+}
+
+// Where the send buffer cannot be forced (CAP_NET_ADMIN outside the initial
+// user namespace), a batch the default buffer takes still loads, one that
+// fits after SO_SNDBUF too, and a larger one is an error that changes
+// nothing (the dataplane then loads the table through nft).
+func TestNetlinkSendBufferNotForced(t *testing.T) {
+	nstest.Require(t)
+	ctx := context.Background()
+	if err := (NFT{}).Run(ctx, renderRecreate(testConfig, nil)); err != nil {
+		t.Fatal(err)
+	}
+	forced := 0
+	setsockoptInt = func(fd, level, opt, value int) error {
+		if opt == unix.SO_SNDBUFFORCE {
+			forced++
+			return unix.EPERM
+		}
+		return unix.SetsockoptInt(fd, level, opt, value)
+	}
+	defer func() { setsockoptInt = unix.SetsockoptInt }()
+	// Too large: more than SO_SNDBUF can grant (twice net.core.wmem_max).
+	wmemMax := readInt(t, "/proc/sys/net/core/wmem_max")
+	perCommand := batchBytes(t, elementBatch(100)) / 100
+	tooLarge := 2*wmemMax/perCommand + 1000
+	if tooLarge > 500000 {
+		t.Skipf("net.core.wmem_max is %d: a batch too large for it would take %d commands", wmemMax, tooLarge)
+	}
+	for _, c := range []struct {
+		n      int
+		loads  bool
+		forced int // attempts so far
+	}{{10, true, 0}, {3000, true, 1}, {tooLarge, false, 2}} {
+		nl := &Netlink{}
+		before := listTable(t)
+		err := nl.Apply(ctx, elementBatch(c.n))
+		nl.Close()
+		switch {
+		case c.loads && err != nil:
+			t.Fatalf("%d commands: %v", c.n, err)
+		case !c.loads && (err == nil || !strings.Contains(err.Error(), "does not fit the netlink send buffer")):
+			t.Fatalf("%d commands: %v, want a batch too large for the buffer", c.n, err)
+		case !c.loads && listTable(t) != before:
+			t.Fatalf("%d commands: a refused batch changed the table", c.n)
+		case forced != c.forced:
+			t.Fatalf("%d commands: %d attempts to force the buffer, want %d", c.n, forced, c.forced)
+		}
+	}
+	if !strings.Contains(listTable(t), "10.96.11.183 . tcp . 80 : accept") { // the 3000th
+		t.Fatal("the 3000-command batch is missing")
+	}
+}
+
+func batchBytes(t *testing.T, b Batch) int {
+	t.Helper()
+	msgs, err := encodeBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		n += nlmsgAlign(16 + len(m.Data))
+	}
+	return n
+}
+
+func readInt(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return n
 }

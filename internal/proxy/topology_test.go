@@ -268,8 +268,10 @@ func webState(backends ...string) State {
 	}}}}
 }
 
-func newTestDataplane() *Dataplane {
-	return NewDataplane(testConfig, &Netlink{}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+func newTestDataplane(t testing.TB) *Dataplane {
+	d := NewDataplane(testConfig, &Netlink{}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	t.Cleanup(func() { d.Close() })
+	return d
 }
 
 func mustSync(t testing.TB, d *Dataplane, st State) Result {
