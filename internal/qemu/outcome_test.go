@@ -2,6 +2,8 @@ package qemu
 
 import (
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"syscall"
 	"testing"
 
@@ -75,5 +77,20 @@ func TestOutcome(t *testing.T) {
 	}
 	if o := settle(Outcome{}, ExitInfo{}, true); !o.EventsIncomplete {
 		t.Error("lost events must make the outcome incomplete")
+	}
+}
+
+// A caller that falls behind loses the oldest events, and the Outcome says
+// so; its counts, recorded before forwarding, do not depend on the caller.
+func TestForwardDropsTheOldestAndMarksEventsIncomplete(t *testing.T) {
+	p := newProcess("uid", RunDir(""), 1, -1, slog.New(slog.DiscardHandler), false)
+	for i := range eventBuffer + 2 {
+		p.forward(qmp.Event{Name: fmt.Sprintf("E%d", i)})
+	}
+	if !p.Outcome().EventsIncomplete {
+		t.Fatal("events were dropped but the Outcome does not say so")
+	}
+	if first := <-p.events; first.Name != "E2" {
+		t.Fatalf("oldest kept event %s, want E2 (E0 and E1 dropped)", first.Name)
 	}
 }

@@ -183,7 +183,8 @@ func (p *Process) record(ev qmp.Event) {
 }
 
 // forward queues ev for Events without blocking, dropping the oldest
-// queued event when the caller falls behind.
+// queued event when the caller falls behind; the Outcome then says events
+// are incomplete (its counts, recorded before forwarding, stay whole).
 func (p *Process) forward(ev qmp.Event) {
 	for {
 		select {
@@ -193,7 +194,10 @@ func (p *Process) forward(ev qmp.Event) {
 		}
 		select {
 		case old := <-p.events:
-			p.log.Debug("qemu: event buffer full, dropped the oldest", "event", old.Name)
+			p.mu.Lock()
+			p.outcome.EventsIncomplete = true
+			p.mu.Unlock()
+			p.log.Warn("qemu: event buffer full, dropped the oldest", "event", old.Name)
 		default:
 		}
 	}
