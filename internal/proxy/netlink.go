@@ -123,10 +123,7 @@ var setsockoptInt = unix.SetsockoptInt
 // user namespace for all but huge batches). A batch that still does not
 // fit is an error: the dataplane then loads the whole table through nft.
 func (n *Netlink) fitSendBuffer(msgs []netlink.Message) error {
-	size := 0
-	for _, m := range msgs {
-		size += nlmsgAlign(16 + len(m.Data)) // header + payload
-	}
+	size := wireSize(msgs)
 	rc, err := n.conn.SyscallConn()
 	if err != nil {
 		return err
@@ -168,4 +165,12 @@ func (n *Netlink) fitSendBuffer(msgs []netlink.Message) error {
 	return nil
 }
 
-func nlmsgAlign(n int) int { return (n + 3) &^ 3 }
+// wireSize is how many bytes msgs take in one send: each a 16-byte
+// header and its payload, aligned to 4.
+func wireSize(msgs []netlink.Message) int {
+	size := 0
+	for _, m := range msgs {
+		size += (16 + len(m.Data) + 3) &^ 3
+	}
+	return size
+}

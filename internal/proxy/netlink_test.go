@@ -198,11 +198,7 @@ func batchBytes(t *testing.T, b Batch) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, m := range msgs {
-		n += nlmsgAlign(16 + len(m.Data))
-	}
-	return n
+	return wireSize(msgs)
 }
 
 func readInt(t *testing.T, path string) int {
