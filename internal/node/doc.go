@@ -27,8 +27,9 @@
 //     a broken watch) that queues VMI UIDs on the keyed work queue of
 //     internal/controller/informer; a key is handled by one worker at a
 //     time, so each VMI has one writer here, while VMIs proceed
-//     independently. The node keeps its own informer rather than that
-//     package's because its cache differs in kind: keyed by UID (a VMI
+//     independently. The list-and-watch loop is that package's
+//     ListWatch; the node keeps its own cache rather than its typed
+//     Informer because the cache differs in kind: keyed by UID (a VMI
 //     re-created under the same name is another VMI), updated by the
 //     agent's own status writes unless the watch already brought a newer
 //     resourceVersion, and a relist queues every VMI it ever held, not

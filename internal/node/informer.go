@@ -15,6 +15,7 @@ import (
 
 	v1 "vigil.dev/vigil/api/v1"
 	"vigil.dev/vigil/internal/client"
+	"vigil.dev/vigil/internal/controller/informer"
 	"vigil.dev/vigil/internal/resource"
 )
 
@@ -127,23 +128,9 @@ type vmiInformer struct {
 
 // run lists and watches until ctx ends.
 func (i *vmiInformer) run(ctx context.Context) {
-	for ctx.Err() == nil {
-		rv, err := i.list(ctx)
-		if err != nil {
-			i.log.Warn("node: listing VMIs failed, retrying", "err", err, "after", i.retry)
-			i.pause(ctx)
-			continue
-		}
-		n, err := i.watch(ctx, rv)
-		switch {
-		case ctx.Err() != nil:
-		case (apierrors.IsGone(err) || apierrors.IsResourceExpired(err)) && n > 0:
-			i.log.Info("node: VMI watch expired, listing again", "err", err)
-		default:
-			i.log.Warn("node: VMI watch failed, listing again", "err", err, "after", i.retry)
-			i.pause(ctx)
-		}
-	}
+	lw := informer.ListWatch{API: i.api, Res: resource.VirtualMachineInstances, List: i.list, Handle: i.handle,
+		Clock: i.clock, Retry: i.retry, Log: i.log.With("resource", resource.VirtualMachineInstances.Resource)}
+	lw.Run(ctx)
 }
 
 func (i *vmiInformer) list(ctx context.Context) (string, error) {
@@ -155,51 +142,6 @@ func (i *vmiInformer) list(ctx context.Context) (string, error) {
 		i.notify(uid)
 	}
 	return list.ResourceVersion, nil
-}
-
-// watch follows changes after rv until ctx ends (nil) or the watch fails;
-// it returns how many events it applied.
-func (i *vmiInformer) watch(ctx context.Context, rv string) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
-		w, err := i.api.Watch(ctx, resource.VirtualMachineInstances, "", client.ListOptions{ResourceVersion: rv})
-		if err != nil {
-			return total, fmt.Errorf("watching virtualmachineinstances: %w", err)
-		}
-		next, n, err := i.consume(ctx, w, rv)
-		w.Stop()
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n == 0 {
-			i.pause(ctx) // an empty stream: do not hammer the server
-		}
-		rv = next
-	}
-	return total, nil
-}
-
-func (i *vmiInformer) consume(ctx context.Context, w watch.Interface, rv string) (string, int, error) {
-	n := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return rv, n, nil
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return rv, n, nil
-			}
-			n++
-			next, err := i.handle(ev)
-			if err != nil {
-				return rv, n, err
-			}
-			if next != "" {
-				rv = next
-			}
-		}
-	}
 }
 
 func (i *vmiInformer) handle(ev watch.Event) (string, error) {
@@ -223,11 +165,4 @@ func (i *vmiInformer) handle(ev watch.Event) (string, error) {
 	}
 	i.notify(vmi.UID)
 	return vmi.ResourceVersion, nil
-}
-
-func (i *vmiInformer) pause(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-	case <-i.clock.After(i.retry):
-	}
 }

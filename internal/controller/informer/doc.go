@@ -5,8 +5,9 @@
 // "react to a change, reconcile one key" needs.
 //
 // Users: the VM controller, the endpoints controller and the Services
-// dataplane (proxy). It
-// talks to the API only through the small ListWatcher interface
+// dataplane (proxy). The list-and-watch loop itself (ListWatch) also
+// drives the node agent's own VMI cache, whose kind differs (see the
+// node package). It talks to the API only through the small ListWatcher interface
 // (*client.Client satisfies it) and must not know what its users do with
 // the objects; handlers run on the informer's goroutine and must not block.
 //

@@ -55,6 +55,8 @@ type Informer[T Object] struct {
 	opts    Options
 	log     *slog.Logger
 
+	lw ListWatch
+
 	syncOnce sync.Once
 	synced   chan struct{}
 }
@@ -71,8 +73,10 @@ func New[T Object](api ListWatcher, res *resource.Info, opts Options, handler fu
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Informer[T]{api: api, res: res, cache: NewCache[T](), handler: handler, opts: opts,
+	i := &Informer[T]{api: api, res: res, cache: NewCache[T](), handler: handler, opts: opts,
 		log: opts.Logger.With("resource", res.Resource), synced: make(chan struct{})}
+	i.lw = ListWatch{API: api, Res: res, List: i.List, Handle: i.Handle, Clock: opts.Clock, Retry: opts.Retry, Log: i.log}
+	return i
 }
 
 // Cache is the informer's cache.
@@ -82,26 +86,7 @@ func (i *Informer[T]) Cache() *Cache[T] { return i.cache }
 func (i *Informer[T]) Synced() <-chan struct{} { return i.synced }
 
 // Run lists and watches until ctx ends.
-func (i *Informer[T]) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		rv, err := i.List(ctx)
-		if err != nil {
-			i.log.Warn("list failed, retrying", "err", err, "after", i.opts.Retry)
-			i.pause(ctx)
-			continue
-		}
-		events, err := i.Watch(ctx, rv)
-		switch {
-		case ctx.Err() != nil:
-		case (apierrors.IsGone(err) || apierrors.IsResourceExpired(err)) && events > 0:
-			i.log.Info("watch expired, listing again", "err", err)
-		default:
-			// Also an expiry right after a fresh list: do not spin on it.
-			i.log.Warn("watch failed, listing again", "err", err, "after", i.opts.Retry)
-			i.pause(ctx)
-		}
-	}
-}
+func (i *Informer[T]) Run(ctx context.Context) { i.lw.Run(ctx) }
 
 // List replaces the cache with a fresh list, hands every touched object to
 // the handler, marks the informer synced and returns the list's
@@ -136,49 +121,9 @@ func (i *Informer[T]) List(ctx context.Context) (string, error) {
 
 // Watch follows changes after rv. It returns when ctx ends (nil) or the
 // watch fails (the error), with the number of events it applied; a stream
-// the server just closes is resumed.
+// the server just closes is resumed. Tests call it to step an informer.
 func (i *Informer[T]) Watch(ctx context.Context, rv string) (events int, err error) {
-	for ctx.Err() == nil {
-		w, err := i.api.Watch(ctx, i.res, "", client.ListOptions{ResourceVersion: rv})
-		if err != nil {
-			return events, fmt.Errorf("watching %s: %w", i.res.Resource, err)
-		}
-		next, n, err := i.consume(ctx, w, rv)
-		w.Stop()
-		events += n
-		if err != nil {
-			return events, err
-		}
-		if n == 0 {
-			i.pause(ctx) // an empty stream: do not hammer the server
-		}
-		rv = next
-	}
-	return events, nil
-}
-
-// consume applies events until the stream ends; it returns the last
-// resourceVersion seen and how many events came.
-func (i *Informer[T]) consume(ctx context.Context, w watch.Interface, rv string) (string, int, error) {
-	n := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return rv, n, nil
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return rv, n, nil
-			}
-			n++
-			next, err := i.Handle(ev)
-			if err != nil {
-				return rv, n, err
-			}
-			if next != "" {
-				rv = next
-			}
-		}
-	}
+	return i.lw.Watch(ctx, rv)
 }
 
 // Handle applies one watch event and returns its resourceVersion.
@@ -200,13 +145,6 @@ func (i *Informer[T]) Handle(ev watch.Event) (string, error) {
 	i.cache.Apply(ev.Type, t)
 	i.handler(t)
 	return t.GetResourceVersion(), nil
-}
-
-func (i *Informer[T]) pause(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-	case <-i.opts.Clock.After(i.opts.Retry):
-	}
 }
 
 // WaitForSync waits until every channel is closed (true) or ctx ends (false).
