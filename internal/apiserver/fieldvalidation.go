@@ -139,8 +139,8 @@ func prune(v any, t reflect.Type) any {
 			return v
 		}
 		fields := map[string]reflect.Type{}
-		for _, f := range jsonFieldsOf(t) {
-			fields[f.name] = f.typ
+		for _, f := range manifest.JSONFields(t) {
+			fields[f.Name] = f.Type
 		}
 		for k, val := range obj {
 			ft, known := fields[k]

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/kube-openapi/pkg/validation/spec"
+
+	"vigil.dev/vigil/internal/manifest"
 )
 
 // Reference prefixes of the two OpenAPI versions.
@@ -123,12 +125,12 @@ func (g *schemaGen) define(t reflect.Type) string {
 	}
 	s := &spec.Schema{SchemaProps: spec.SchemaProps{Type: []string{"object"}, Properties: map[string]spec.Schema{}}}
 	g.defs[name] = s // before the fields: a type may refer to itself
-	for _, f := range jsonFieldsOf(t) {
-		prop := g.schemaOf(f.typ)
+	for _, f := range manifest.JSONFields(t) {
+		prop := g.schemaOf(f.Type)
 		g.addFieldExtensions(name, f, &prop)
-		s.Properties[f.name] = prop
-		if f.required {
-			s.Required = append(s.Required, f.name)
+		s.Properties[f.Name] = prop
+		if f.Required {
+			s.Required = append(s.Required, f.Name)
 		}
 	}
 	return name
@@ -170,18 +172,18 @@ func (g *schemaGen) schemaOf(t reflect.Type) spec.Schema {
 // addFieldExtensions adds what the struct tags and the overrides say about
 // a field: patch strategy and merge key, list semantics, defaults. A
 // reference with siblings is wrapped in allOf, as OpenAPI requires.
-func (g *schemaGen) addFieldExtensions(owner string, f jsonField, prop *spec.Schema) {
+func (g *schemaGen) addFieldExtensions(owner string, f manifest.JSONField, prop *spec.Schema) {
 	ext := spec.Extensions{}
-	if v := f.tag.Get("patchStrategy"); v != "" {
+	if v := f.Tag.Get("patchStrategy"); v != "" {
 		ext[extPatchStrategy] = v
 	}
-	if v := f.tag.Get("patchMergeKey"); v != "" {
+	if v := f.Tag.Get("patchMergeKey"); v != "" {
 		ext[extPatchMergeKey] = v
 	}
-	for k, v := range fieldOverrides[owner][f.name] {
+	for k, v := range fieldOverrides[owner][f.Name] {
 		ext[k] = v
 	}
-	def, hasDefault := fieldDefaults[owner][f.name]
+	def, hasDefault := fieldDefaults[owner][f.Name]
 	if len(ext) == 0 && !hasDefault {
 		return
 	}
@@ -197,56 +199,4 @@ func (g *schemaGen) addFieldExtensions(owner string, f jsonField, prop *spec.Sch
 	if hasDefault {
 		prop.Default = def
 	}
-}
-
-// jsonField is one field as encoding/json sees it.
-type jsonField struct {
-	name     string
-	typ      reflect.Type
-	tag      reflect.StructTag
-	required bool // no omitempty/omitzero: always written
-}
-
-// jsonFieldsOf lists a struct's JSON fields: tag names, Go names for
-// untagged fields, embedded structs without a tag name flattened (an outer
-// field wins over an embedded one of the same name), "-" and unexported
-// fields skipped.
-func jsonFieldsOf(t reflect.Type) []jsonField {
-	var out []jsonField
-	seen := map[string]bool{}
-	var embedded []reflect.Type
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
-			embedded = append(embedded, ft)
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		seen[name] = true
-		out = append(out, jsonField{name: name, typ: f.Type, tag: f.Tag,
-			required: !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero")})
-	}
-	for _, et := range embedded {
-		for _, f := range jsonFieldsOf(et) {
-			if !seen[f.name] {
-				seen[f.name] = true
-				out = append(out, f)
-			}
-		}
-	}
-	return out
 }

@@ -127,7 +127,7 @@ func (c *typeChecker) checkStruct(path string, v any, t reflect.Type) {
 		c.wrongType(path, v, "an object")
 		return
 	}
-	fields := jsonFields(t)
+	fields := fieldTypes(t)
 	for _, k := range sortedKeys(m) {
 		ft, known := fields[k]
 		if !known {
@@ -187,22 +187,33 @@ func (c *typeChecker) checkInteger(path string, v any, t reflect.Type) {
 	}
 }
 
-// jsonFields maps the JSON names of a struct's fields to their types, the
-// way encoding/json sees them: tag names, Go names for untagged fields,
-// embedded structs without a tag name flattened (a field of the outer
-// struct wins over an embedded one of the same name), "-" skipped.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	fields := map[string]reflect.Type{}
+// JSONField is one struct field as encoding/json sees it.
+type JSONField struct {
+	Name     string
+	Type     reflect.Type
+	Tag      reflect.StructTag
+	Required bool // no omitempty/omitzero: always written
+}
+
+// JSONFields lists a struct's JSON fields the way encoding/json sees
+// them: tag names, Go names for untagged fields, embedded structs without
+// a tag name flattened (a field of the outer struct wins over an embedded
+// one of the same name), "-" and unexported fields skipped. Strict
+// decoding here and the API server's OpenAPI schemas and field pruning
+// read the types through it.
+func JSONFields(t reflect.Type) []JSONField {
+	var out []JSONField
+	seen := map[string]bool{}
 	var embedded []reflect.Type
-	for i := 0; i < t.NumField(); i++ {
+	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
+		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
@@ -215,14 +226,26 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		fields[name] = f.Type
+		seen[name] = true
+		out = append(out, JSONField{Name: name, Type: f.Type, Tag: f.Tag,
+			Required: !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero")})
 	}
 	for _, et := range embedded {
-		for name, ft := range jsonFields(et) {
-			if _, taken := fields[name]; !taken {
-				fields[name] = ft
+		for _, f := range JSONFields(et) {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				out = append(out, f)
 			}
 		}
+	}
+	return out
+}
+
+// fieldTypes is JSONFields by name.
+func fieldTypes(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for _, f := range JSONFields(t) {
+		fields[f.Name] = f.Type
 	}
 	return fields
 }
