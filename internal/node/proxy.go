@@ -13,6 +13,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	v1 "vigil.dev/vigil/api/v1"
 	"vigil.dev/vigil/internal/apiserver"
 	"vigil.dev/vigil/internal/qemu"
 	"vigil.dev/vigil/internal/qga"
@@ -34,9 +35,9 @@ const (
 	defaultExecTimeout = 30 * time.Second
 )
 
-// running finds the running VMI namespace/name and the agent's record of
-// it, or returns the API error that tells why there is none.
-func (a *Agent) running(namespace, name string) (*vmiState, error) {
+// known finds the VMI namespace/name in the agent's cache, or returns the
+// API error that tells why it cannot.
+func (a *Agent) known(namespace, name string) (*v1.VirtualMachineInstance, error) {
 	select {
 	case <-a.ready:
 	default:
@@ -45,6 +46,16 @@ func (a *Agent) running(namespace, name string) (*vmiState, error) {
 	vmi := a.cache.lookup(namespace, name)
 	if vmi == nil {
 		return nil, apierrors.NewNotFound(resource.VirtualMachineInstances.GroupResource(), name)
+	}
+	return vmi, nil
+}
+
+// running finds the running VMI namespace/name and the agent's record of
+// it, or returns the API error that tells why there is none.
+func (a *Agent) running(namespace, name string) (*vmiState, error) {
+	vmi, err := a.known(namespace, name)
+	if err != nil {
+		return nil, err
 	}
 	st := a.state(vmi.UID)
 	if st == nil || st.running() == nil {
@@ -104,14 +115,9 @@ func (c *consoleConn) Close() error {
 // reads block for more output until ctx ends or the VMI's QEMU is gone.
 // The log outlives QEMU (it stays until the VMI is deleted).
 func (a *Agent) Logs(ctx context.Context, namespace, name string, follow bool) (io.ReadCloser, error) {
-	select {
-	case <-a.ready:
-	default:
-		return nil, apierrors.NewServiceUnavailable("the node agent is starting")
-	}
-	vmi := a.cache.lookup(namespace, name)
-	if vmi == nil {
-		return nil, apierrors.NewNotFound(resource.VirtualMachineInstances.GroupResource(), name)
+	vmi, err := a.known(namespace, name)
+	if err != nil {
+		return nil, err
 	}
 	f, err := os.Open(qemu.RunDir(a.cfg.runDir(string(vmi.UID))).ConsoleLog())
 	if errors.Is(err, os.ErrNotExist) {
