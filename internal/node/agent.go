@@ -51,9 +51,10 @@ type Agent struct {
 	// probes is the probe engine, started by Run (setup).
 	probes probeManager
 
+	retries *informer.Retries[types.UID] // consecutive failures per VMI, for the retry delay
+
 	mu       sync.Mutex
 	states   map[types.UID]*vmiState
-	failures map[types.UID]int
 	consoles map[types.UID]bool
 	stops    sync.WaitGroup
 }
@@ -72,7 +73,7 @@ func New(cfg Config) (*Agent, error) {
 		ready:    make(chan struct{}),
 		metrics:  probe.NewMetrics(),
 		states:   map[types.UID]*vmiState{},
-		failures: map[types.UID]int{},
+		retries:  &informer.Retries[types.UID]{Base: retryDelay, Max: maxRetryDelay},
 		consoles: map[types.UID]bool{},
 	}, nil
 }

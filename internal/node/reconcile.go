@@ -15,43 +15,23 @@ import (
 
 // work hands queued VMIs to reconcile until the queue shuts down.
 func (a *Agent) work() {
-	for {
-		uid, ok := a.queue.Get()
-		if !ok {
-			return
-		}
-		err := a.reconcile(a.ctx, uid)
-		a.queue.Done(uid)
-		a.afterReconcile(uid, err)
-	}
+	a.queue.Work(a.ctx, func(ctx context.Context, uid types.UID) {
+		a.afterReconcile(uid, a.reconcile(ctx, uid))
+	})
 }
 
 // afterReconcile schedules a retry with a doubling delay after a failure.
 func (a *Agent) afterReconcile(uid types.UID, err error) {
-	a.mu.Lock()
 	if err == nil {
-		delete(a.failures, uid)
-		a.mu.Unlock()
+		a.retries.Forget(uid)
 		return
 	}
-	a.failures[uid]++
-	n := a.failures[uid]
-	a.mu.Unlock()
+	delay := a.retries.Failed(uid)
 	if a.ctx.Err() != nil {
 		return
 	}
-	delay := backoff(n)
 	a.log.Warn("node: vmi step failed, retrying", "uid", uid, "err", err, "after", delay)
 	a.queue.AddAfter(uid, delay)
-}
-
-// backoff is the wait before the n-th retry (n >= 1) of one VMI.
-func backoff(n int) time.Duration {
-	d := retryDelay
-	for i := 1; i < n && d < maxRetryDelay; i++ {
-		d *= 2
-	}
-	return min(d, maxRetryDelay)
 }
 
 // reconcile decides and carries out the next step for one VMI.

@@ -164,13 +164,16 @@ func TestProxyBeforeRun(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	a := newTestAgent(t)
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
-	for i, w := range want {
-		if got := backoff(i + 1); got != w {
-			t.Errorf("backoff(%d) = %s, want %s", i+1, got, w)
+	var got time.Duration
+	for i := range 100 {
+		got = a.retries.Failed("uid")
+		if i < len(want) && got != want[i] {
+			t.Errorf("backoff(%d) = %s, want %s", i+1, got, want[i])
 		}
 	}
-	if got := backoff(100); got != maxRetryDelay {
+	if got != maxRetryDelay {
 		t.Errorf("backoff(100) = %s, want %s", got, maxRetryDelay)
 	}
 }
